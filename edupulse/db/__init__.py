@@ -1,0 +1,1 @@
+"""The data layer: the spec's schema, engines, migrations and portable queries."""

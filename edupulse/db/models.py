@@ -1,0 +1,242 @@
+"""The spec's eight tables (schema v1.0), column for column; no query logic lives here.
+
+Names, types, nullability, CHECK and UNIQUE constraints, ON DELETE CASCADE foreign keys,
+defaults and index names follow shared/spec/database-schema.md exactly. CHECK constraints carry
+names so that both backends report which rule a rejected row broke.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from edupulse.db.base import Base, JSONType, new_uuid, utc_now
+
+TZ = sa.DateTime(timezone=True)
+
+
+def _id() -> Mapped[uuid.UUID]:
+    return mapped_column(sa.Uuid(), primary_key=True, default=uuid.uuid4, server_default=new_uuid())
+
+
+def _created() -> Mapped[dt.datetime | None]:
+    return mapped_column(TZ, server_default=utc_now())
+
+
+def _student_fk() -> Mapped[uuid.UUID | None]:
+    return mapped_column(sa.Uuid(), sa.ForeignKey("students.id", ondelete="CASCADE"))
+
+
+class Student(Base):
+    __tablename__ = "students"
+
+    id: Mapped[uuid.UUID] = _id()
+    district_id: Mapped[str] = mapped_column(sa.String(50), nullable=False, unique=True)
+    first_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    last_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    grade_level: Mapped[int | None] = mapped_column(sa.Integer)
+    date_of_birth: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    gender: Mapped[str | None] = mapped_column(sa.String(10))
+    ethnicity: Mapped[str | None] = mapped_column(sa.String(100))
+    socioeconomic_status: Mapped[str | None] = mapped_column(sa.String(50))
+    gpa: Mapped[float | None] = mapped_column(sa.REAL)
+    attendance_rate: Mapped[float | None] = mapped_column(sa.REAL)
+    parent_contact: Mapped[str | None] = mapped_column(sa.String(200))
+    enrollment_date: Mapped[dt.date | None] = mapped_column(
+        sa.Date, server_default=sa.text("CURRENT_DATE")
+    )
+    student_metadata: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONType, server_default=sa.text("'{}'")
+    )
+    created_at: Mapped[dt.datetime | None] = _created()
+    updated_at: Mapped[dt.datetime | None] = mapped_column(TZ, server_default=utc_now())
+
+    __table_args__ = (
+        sa.CheckConstraint("grade_level >= 0 AND grade_level <= 12", name="grade_level"),
+        sa.CheckConstraint("gpa >= 0 AND gpa <= 4.0", name="gpa"),
+        sa.CheckConstraint(
+            "attendance_rate >= 0 AND attendance_rate <= 1.0", name="attendance_rate"
+        ),
+        sa.Index("idx_students_district_id", "district_id"),
+        sa.Index("idx_students_grade_level", "grade_level"),
+        sa.Index("idx_students_enrollment_date", "enrollment_date"),
+        sa.Index("idx_students_created_at", "created_at"),
+    )
+
+
+class AttendanceRecord(Base):
+    __tablename__ = "attendance_records"
+
+    id: Mapped[uuid.UUID] = _id()
+    student_id: Mapped[uuid.UUID | None] = _student_fk()
+    date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    status: Mapped[str | None] = mapped_column(sa.String(20))
+    period: Mapped[int | None] = mapped_column(sa.Integer)
+    created_at: Mapped[dt.datetime | None] = _created()
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('present', 'absent', 'tardy', 'excused')", name="status"),
+        sa.UniqueConstraint("student_id", "date", "period"),
+        sa.Index("idx_attendance_student_date", "student_id", "date"),
+        sa.Index("idx_attendance_date_status", "date", "status"),
+        sa.Index("idx_attendance_status", "status"),
+    )
+
+
+class Grade(Base):
+    __tablename__ = "grades"
+
+    id: Mapped[uuid.UUID] = _id()
+    student_id: Mapped[uuid.UUID | None] = _student_fk()
+    course_id: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    course_name: Mapped[str | None] = mapped_column(sa.String(200))
+    grade_value: Mapped[float | None] = mapped_column(sa.REAL)
+    grade_letter: Mapped[str | None] = mapped_column(sa.String(2))
+    submission_date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    assignment_type: Mapped[str | None] = mapped_column(sa.String(50))
+    created_at: Mapped[dt.datetime | None] = _created()
+
+    __table_args__ = (
+        sa.CheckConstraint("grade_value >= 0 AND grade_value <= 100", name="grade_value"),
+        sa.Index("idx_grades_student_course", "student_id", "course_id"),
+        sa.Index("idx_grades_submission_date", "submission_date"),
+        sa.Index("idx_grades_course_id", "course_id"),
+        sa.Index("idx_grades_assignment_type", "assignment_type"),
+    )
+
+
+class DisciplineIncident(Base):
+    __tablename__ = "discipline_incidents"
+
+    id: Mapped[uuid.UUID] = _id()
+    student_id: Mapped[uuid.UUID | None] = _student_fk()
+    incident_date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False)
+    severity_level: Mapped[int | None] = mapped_column(sa.Integer)
+    incident_type: Mapped[str | None] = mapped_column(sa.String(100))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    resolution: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[dt.datetime | None] = _created()
+
+    __table_args__ = (
+        sa.CheckConstraint("severity_level >= 1 AND severity_level <= 5", name="severity_level"),
+        sa.Index("idx_discipline_student_date", "student_id", "incident_date"),
+        sa.Index("idx_discipline_severity", "severity_level"),
+        sa.Index("idx_discipline_type", "incident_type"),
+    )
+
+
+class StudentFeature(Base):
+    __tablename__ = "student_features"
+
+    student_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid(), sa.ForeignKey("students.id", ondelete="CASCADE"), primary_key=True
+    )
+    feature_date: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    attendance_rate: Mapped[float | None] = mapped_column(sa.REAL)
+    gpa_current: Mapped[float | None] = mapped_column(sa.REAL)
+    discipline_incidents: Mapped[int | None] = mapped_column(
+        sa.Integer, server_default=sa.text("0")
+    )
+    feature_vector: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    created_at: Mapped[dt.datetime | None] = _created()
+
+    __table_args__ = (
+        sa.CheckConstraint("attendance_rate >= 0 AND attendance_rate <= 1", name="attendance_rate"),
+        sa.CheckConstraint("gpa_current >= 0 AND gpa_current <= 5", name="gpa_current"),
+        sa.CheckConstraint("discipline_incidents >= 0", name="discipline_incidents"),
+        sa.UniqueConstraint("student_id", "feature_date"),
+        sa.Index("idx_features_date", "feature_date"),
+        sa.Index("idx_features_student_date", "student_id", "feature_date"),
+    )
+
+
+class Prediction(Base):
+    __tablename__ = "predictions"
+
+    id: Mapped[uuid.UUID] = _id()
+    student_id: Mapped[uuid.UUID | None] = _student_fk()
+    prediction_date: Mapped[dt.datetime | None] = mapped_column(TZ, server_default=utc_now())
+    risk_score: Mapped[float | None] = mapped_column(sa.REAL)
+    risk_category: Mapped[str | None] = mapped_column(sa.String(20))
+    confidence: Mapped[float | None] = mapped_column(sa.REAL)
+    risk_factors: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSONType, server_default=sa.text("'[]'")
+    )
+    model_version: Mapped[str | None] = mapped_column(sa.String(50))
+    created_at: Mapped[dt.datetime | None] = _created()
+
+    __table_args__ = (
+        sa.CheckConstraint("risk_score >= 0 AND risk_score <= 1", name="risk_score"),
+        sa.CheckConstraint(
+            "risk_category IN ('low', 'medium', 'high', 'critical')", name="risk_category"
+        ),
+        sa.CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence"),
+        sa.Index("idx_predictions_student", "student_id"),
+        sa.Index("idx_predictions_date", "prediction_date"),
+        sa.Index("idx_predictions_risk_category", "risk_category"),
+        sa.Index("idx_predictions_model_version", "model_version"),
+    )
+
+
+class TrainingFeedback(Base):
+    __tablename__ = "training_feedback"
+
+    id: Mapped[uuid.UUID] = _id()
+    prediction_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.Uuid(), sa.ForeignKey("predictions.id", ondelete="CASCADE")
+    )
+    outcome_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    outcome_type: Mapped[str | None] = mapped_column(sa.String(50))
+    feedback_type: Mapped[str | None] = mapped_column(sa.String(50))
+    educator_notes: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime | None] = _created()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "feedback_type IN ('true_positive', 'false_positive', 'true_negative', "
+            "'false_negative')",
+            name="feedback_type",
+        ),
+        sa.Index("idx_feedback_prediction", "prediction_id"),
+        sa.Index("idx_feedback_type", "feedback_type"),
+        sa.Index("idx_feedback_outcome_date", "outcome_date"),
+    )
+
+
+class ModelMetadata(Base):
+    __tablename__ = "model_metadata"
+
+    id: Mapped[uuid.UUID] = _id()
+    model_version: Mapped[str] = mapped_column(sa.String(50), nullable=False, unique=True)
+    model_type: Mapped[str | None] = mapped_column(sa.String(50))
+    training_date: Mapped[dt.datetime | None] = mapped_column(TZ, server_default=utc_now())
+    performance_metrics: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONType, server_default=sa.text("'{}'")
+    )
+    hyperparameters: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONType, server_default=sa.text("'{}'")
+    )
+    is_active: Mapped[bool | None] = mapped_column(sa.Boolean, server_default=sa.false())
+    created_at: Mapped[dt.datetime | None] = _created()
+
+    __table_args__ = (
+        sa.Index("idx_model_version", "model_version"),
+        sa.Index("idx_model_active", "is_active"),
+        sa.Index("idx_model_training_date", "training_date"),
+    )
+
+
+TABLES = [
+    Student.__table__,
+    AttendanceRecord.__table__,
+    Grade.__table__,
+    DisciplineIncident.__table__,
+    StudentFeature.__table__,
+    Prediction.__table__,
+    TrainingFeedback.__table__,
+    ModelMetadata.__table__,
+]
