@@ -1,14 +1,18 @@
 """`edupulse ...`: each command a few lines that call into the package.
 
-Command groups live in their own modules; this one only assembles them.
+Every module in this package that defines `register(app)` adds its commands; this one only
+assembles them. Command modules import heavy libraries (MLflow, scikit-learn) inside the
+command functions, so `edupulse --help` stays fast.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import typer
 
 from edupulse import __version__
-from edupulse.cli import db
 
 app = typer.Typer(
     help="EduPulse: student early-warning research workbench.",
@@ -16,7 +20,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(db.app, name="db")
+
+
+def _register_all() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
 
 
 def _version(value: bool) -> None:
@@ -32,6 +43,9 @@ def _root(
     ),
 ) -> None:
     """Student early-warning research workbench."""
+
+
+_register_all()
 
 
 def main() -> None:

@@ -10,6 +10,10 @@ from edupulse.db import migrate
 app = typer.Typer(help="Create, migrate and inspect the database schema.", no_args_is_help=True)
 
 
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="db")
+
+
 @app.command()
 def upgrade(revision: str = typer.Argument("head"), db: DbOption = None) -> None:
     """Create the schema or migrate it to REVISION (default: the newest)."""

@@ -16,7 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-from edupulse.db.models import AttendanceRecord, ModelMetadata, Prediction, Student, TrainingFeedback
+from edupulse.db.models import (
+    AttendanceRecord,
+    ModelMetadata,
+    Prediction,
+    Student,
+    TrainingFeedback,
+)
 
 
 class week_start(FunctionElement[Any]):

@@ -11,4 +11,5 @@ SHARED_SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "databas
 
 def ddl_from_markdown(text: str) -> str:
     blocks = re.findall(r"```sql\n(.*?)```", text, flags=re.S)
-    return "\n".join(b.strip() + "\n" for b in blocks if "CREATE TABLE" in b and "PARTITION" not in b)
+    wanted = [b for b in blocks if "CREATE TABLE" in b and "PARTITION" not in b]
+    return "\n".join(b.strip() + "\n" for b in wanted)

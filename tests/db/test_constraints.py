@@ -100,7 +100,8 @@ def test_delete_student_cascades_to_everything(engine: sa.Engine, seeded: dict) 
         conn.execute(sa.delete(Student.__table__))
     with engine.connect() as conn:
         for table in (AttendanceRecord, Prediction, TrainingFeedback):
-            assert conn.execute(sa.select(sa.func.count()).select_from(table.__table__)).scalar() == 0
+            count = sa.select(sa.func.count()).select_from(table.__table__)
+            assert conn.execute(count).scalar() == 0
 
 
 def test_server_defaults_fill_omitted_columns(engine: sa.Engine) -> None:

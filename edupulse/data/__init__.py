@@ -1,0 +1,1 @@
+"""Data in: input layouts, validation, loading and synthetic districts."""

@@ -1,0 +1,1 @@
+"""Weekly features as of a date -> student_features."""
