@@ -10,9 +10,10 @@ import re
 
 import sqlalchemy as sa
 
-from edupulse.db.models import TABLES
+from edupulse.db.models import ALL_TABLES
 
 _SQLITE_CHECK = re.compile(r"CHECK constraint failed: (\w+)")
+_SQLITE_UNIQUE_INDEX = re.compile(r"UNIQUE constraint failed: index '(\w+)'")
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w., ]+)")
 _SQLITE_NOT_NULL = re.compile(r"NOT NULL constraint failed: (\w+)\.(\w+)")
 
@@ -38,6 +39,8 @@ def constraint_name(exc: sa.exc.DBAPIError, table: str | None = None) -> str:
     msg = str(exc.orig)
     if m := _SQLITE_CHECK.search(msg):
         return m.group(1)
+    if m := _SQLITE_UNIQUE_INDEX.search(msg):
+        return m.group(1)
     if m := _SQLITE_UNIQUE.search(msg):
         cols = [c.strip() for c in m.group(1).split(",")]
         tname = cols[0].split(".")[0]
@@ -56,7 +59,7 @@ def as_violation(exc: sa.exc.DBAPIError, table: str | None = None) -> Constraint
 
 
 def _table(name: str) -> sa.Table | None:
-    return next((t for t in TABLES if t.name == name), None)
+    return next((t for t in ALL_TABLES if t.name == name), None)
 
 
 def _unique_name(table: str, columns: list[str]) -> str:
@@ -69,6 +72,9 @@ def _unique_name(table: str, columns: list[str]) -> str:
                 if isinstance(c, sa.PrimaryKeyConstraint) and len(columns) > 1:
                     continue  # prefer the spec's explicit UNIQUE over the identical PK
                 return str(c.name)
+        for index in t.indexes:
+            if index.unique and [col.name for col in index.columns] == columns:
+                return str(index.name)
     return f"unique_{table}_{'_'.join(columns)}"
 
 

@@ -84,6 +84,12 @@ class AttendanceRecord(Base):
         sa.Index("idx_attendance_student_date", "student_id", "date"),
         sa.Index("idx_attendance_date_status", "date", "status"),
         sa.Index("idx_attendance_status", "status"),
+        # Natural key (migration 0002): the spec's UNIQUE treats NULL periods as distinct, so a
+        # day-level record (period NULL) could be stored twice without this.
+        sa.Index(
+            "uq_attendance_natural_key", "student_id", "date",
+            sa.func.coalesce(sa.column("period"), -1), unique=True,
+        ),
     )
 
 
@@ -106,6 +112,11 @@ class Grade(Base):
         sa.Index("idx_grades_submission_date", "submission_date"),
         sa.Index("idx_grades_course_id", "course_id"),
         sa.Index("idx_grades_assignment_type", "assignment_type"),
+        # Natural key (migration 0002): one grade per student, course, day and assignment type.
+        sa.Index(
+            "uq_grades_natural_key", "student_id", "course_id", "submission_date",
+            sa.func.coalesce(sa.column("assignment_type"), ""), unique=True,
+        ),
     )
 
 
@@ -126,6 +137,11 @@ class DisciplineIncident(Base):
         sa.Index("idx_discipline_student_date", "student_id", "incident_date"),
         sa.Index("idx_discipline_severity", "severity_level"),
         sa.Index("idx_discipline_type", "incident_type"),
+        # Natural key (migration 0002): one incident of a type per student and day.
+        sa.Index(
+            "uq_discipline_natural_key", "student_id", "incident_date",
+            sa.func.coalesce(sa.column("incident_type"), ""), unique=True,
+        ),
     )
 
 
@@ -227,6 +243,40 @@ class ModelMetadata(Base):
         sa.Index("idx_model_version", "model_version"),
         sa.Index("idx_model_active", "is_active"),
         sa.Index("idx_model_training_date", "training_date"),
+        # At most one active version (migration 0003), on both backends.
+        sa.Index(
+            "uq_model_metadata_one_active", "is_active", unique=True,
+            postgresql_where=sa.text("is_active"), sqlite_where=sa.text("is_active"),
+        ),
+    )
+
+
+class ModelActivation(Base):
+    """When each model version was active: model_metadata keeps only the current flag, and the
+    MLflow registry keeps no history of which version was live when (migration 0003)."""
+
+    __tablename__ = "model_activations"
+
+    id: Mapped[uuid.UUID] = _id()
+    model_version: Mapped[str] = mapped_column(
+        sa.String(50),
+        sa.ForeignKey("model_metadata.model_version", ondelete="CASCADE"),
+        nullable=False,
+    )
+    activated_at: Mapped[dt.datetime] = mapped_column(TZ, nullable=False)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(TZ)
+    mlflow_run_id: Mapped[str | None] = mapped_column(sa.String(64))
+    registry_version: Mapped[str | None] = mapped_column(sa.String(20))
+    forced: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default=sa.false())
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime | None] = _created()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "retired_at IS NULL OR retired_at >= activated_at", name="retired_after_activated"
+        ),
+        sa.Index("idx_model_activations_version", "model_version"),
+        sa.Index("idx_model_activations_period", "activated_at", "retired_at"),
     )
 
 
@@ -240,3 +290,5 @@ TABLES = [
     TrainingFeedback.__table__,
     ModelMetadata.__table__,
 ]
+# The spec's tables plus the ones EduPulse adds through later migrations.
+ALL_TABLES = [*TABLES, ModelActivation.__table__]

@@ -15,6 +15,7 @@ from edupulse.db.errors import ConstraintViolation, as_violation
 from edupulse.db.models import (
     AttendanceRecord,
     DisciplineIncident,
+    Grade,
     ModelMetadata,
     Prediction,
     Student,
@@ -39,7 +40,7 @@ def _snapshot(engine: sa.Engine, table: sa.Table) -> list[tuple]:
         return sorted(map(tuple, conn.execute(sa.select(table))), key=repr)
 
 
-BAD_ROWS: list[tuple[str, Any, Callable[[dict], dict], str]] = [
+BAD_ROWS: list[tuple[str, Any, Callable[[dict], dict], str | tuple[str, ...]]] = [
     ("grade_level 13", Student, lambda s: f.student(grade_level=13), "ck_students_grade_level"),
     ("gpa 4.5", Student, lambda s: f.student(gpa=4.5), "ck_students_gpa"),
     ("attendance_rate 1.2", Student, lambda s: f.student(attendance_rate=1.2),
@@ -50,7 +51,8 @@ BAD_ROWS: list[tuple[str, Any, Callable[[dict], dict], str]] = [
      lambda s: f.attendance(s["student"]["id"], status="holiday"), "ck_attendance_records_status"),
     ("duplicate (student_id, date, period)", AttendanceRecord,
      lambda s: f.attendance(s["student"]["id"], period=2, status="absent"),
-     "uq_attendance_records_student_id_date_period"),
+     # SQLite checks the natural-key index (migration 0002) first, PostgreSQL the spec's UNIQUE
+     ("uq_attendance_records_student_id_date_period", "uq_attendance_natural_key")),
     ("orphan student_id", AttendanceRecord, lambda s: f.attendance(uuid.uuid4()),
      "fk_attendance_records_student_id_students"),
     ("severity_level 0", DisciplineIncident,
@@ -72,16 +74,18 @@ BAD_ROWS: list[tuple[str, Any, Callable[[dict], dict], str]] = [
 @pytest.mark.parametrize(("label", "model", "make", "constraint"), BAD_ROWS,
                          ids=[b[0] for b in BAD_ROWS])
 def test_bad_row_is_rejected_with_constraint_name(
-    engine: sa.Engine, seeded: dict, label: str, model: Any, make: Callable, constraint: str
+    engine: sa.Engine, seeded: dict, label: str, model: Any, make: Callable,
+    constraint: str | tuple[str, ...],
 ) -> None:
+    allowed = constraint if isinstance(constraint, tuple) else (constraint,)
     table = model.__table__
     before = _snapshot(engine, table)
     with pytest.raises(sa.exc.IntegrityError) as info, engine.begin() as conn:
         conn.execute(sa.insert(table), [make(seeded)])
     violation = as_violation(info.value, table.name)
     assert isinstance(violation, ConstraintViolation)
-    assert violation.constraint == constraint
-    assert constraint in str(violation)
+    assert violation.constraint in allowed
+    assert violation.constraint in str(violation)
     assert _snapshot(engine, table) == before
 
 
@@ -118,3 +122,34 @@ def test_server_defaults_fill_omitted_columns(engine: sa.Engine) -> None:
     assert row["enrollment_date"] == dt.date.today() or row["enrollment_date"] is not None
     assert row["created_at"] is not None and row["updated_at"] is not None
     assert mm["is_active"] is False and mm["performance_metrics"] == {}
+
+
+NATURAL_KEY_DUPLICATES = [
+    ("day-level attendance twice", AttendanceRecord,
+     lambda sid: f.attendance(sid, period=None), "uq_attendance_natural_key"),
+    ("same grade twice", Grade, lambda sid: f.grade(sid), "uq_grades_natural_key"),
+    ("same incident twice", DisciplineIncident, lambda sid: f.incident(sid),
+     "uq_discipline_natural_key"),
+]
+
+
+@pytest.mark.parametrize(("label", "model", "make", "constraint"), NATURAL_KEY_DUPLICATES,
+                         ids=[n[0] for n in NATURAL_KEY_DUPLICATES])
+def test_natural_key_duplicates_are_rejected(
+    engine: sa.Engine, label: str, model: Any, make: Callable, constraint: str
+) -> None:
+    with engine.begin() as conn:
+        s = f.add_student(conn)
+        conn.execute(sa.insert(model.__table__), [make(s["id"])])
+    with pytest.raises(sa.exc.IntegrityError) as info, engine.begin() as conn:
+        conn.execute(sa.insert(model.__table__), [make(s["id"])])
+    assert as_violation(info.value, model.__table__.name).constraint == constraint
+
+
+def test_at_most_one_active_model_version(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        f.insert(conn, ModelMetadata, **f.model(model_version="v1", is_active=True))
+        f.insert(conn, ModelMetadata, **f.model(model_version="v2", is_active=False))
+    with pytest.raises(sa.exc.IntegrityError) as info, engine.begin() as conn:
+        f.insert(conn, ModelMetadata, **f.model(model_version="v3", is_active=True))
+    assert as_violation(info.value, "model_metadata").constraint == "uq_model_metadata_one_active"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from alembic import context
 
 from edupulse.db import models  # noqa: F401  (registers the tables on Base.metadata)
@@ -9,6 +11,10 @@ from edupulse.db.base import Base
 from edupulse.db.session import make_engine
 
 config = context.config
+
+# SQLite cannot reflect expression indexes (the natural keys of migration 0002), so autogenerate
+# cannot compare them there; PostgreSQL does compare them.
+warnings.filterwarnings("ignore", message=".*expression-based index.*")
 target_metadata = Base.metadata
 
 
