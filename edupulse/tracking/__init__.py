@@ -1,0 +1,1 @@
+"""MLflow tracking: runs, promotion into model_metadata, reproduction."""
