@@ -1,0 +1,1 @@
+"""The workbench: parameterised notebooks run with papermill and tracked in MLflow."""
