@@ -1,0 +1,228 @@
+"""`edupulse score`: one as-of date, the pinned model, every eligible student -> predictions.
+
+Steps: resolve and load the model once (model.py); build the date's features if missing; score
+all students (cheap) so capacity categories can see a whole school; then per chunk of
+`chunk_size` students compute confidence, attributions and risk_factors and stage them; finally
+replace the date's predictions for that model version in one transaction (write.py). Memory per
+chunk is bounded by the chunk, not by the district.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+import uuid
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from edupulse.scoring import write
+from edupulse.scoring.categories import CATEGORIES, categorize
+from edupulse.scoring.confidence import confidence
+from edupulse.scoring.config import ScoringConfig
+from edupulse.scoring.explain import build_explainer
+from edupulse.scoring.factors import risk_factors_json
+from edupulse.scoring.model import PinnedModel, load, resolve
+
+ChunkHook = Callable[[int, int], None]  # (chunk number from 1, students staged so far)
+
+
+class ScoringError(RuntimeError):
+    """A date that cannot be scored; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    as_of: dt.date
+    prediction_date: dt.datetime
+    model_version: str
+    model_uri: str
+    scored: int
+    replaced: int
+    categories: dict[str, int] = field(default_factory=dict)
+    features_built: bool = False
+    attribution_method: str = ""
+    attribution_units: str = ""
+    seconds: float = 0.0
+
+
+def prediction_timestamp(as_of: dt.date) -> dt.datetime:
+    """The as-of date at 00:00 UTC: "latest prediction" then follows as-of dates."""
+    return dt.datetime.combine(as_of, dt.time.min, tzinfo=dt.UTC)
+
+
+def score(
+    engine: Engine,
+    as_of: dt.date,
+    *,
+    tracking_uri: str,
+    model_version: str | None = None,
+    config: ScoringConfig | None = None,
+    progress: bool = True,
+    on_chunk: ChunkHook | None = None,
+) -> ScoreReport:
+    """Score every eligible student as of `as_of` with the active (or named) model version."""
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        ref = resolve(conn, model_version)
+    pinned = load(ref, tracking_uri)
+    frame, built = feature_frame(engine, as_of, progress=progress)
+    report = score_frame(engine, frame, as_of, pinned, config or ScoringConfig(),
+                         progress=progress, on_chunk=on_chunk)
+    return _with(report, features_built=built, seconds=time.perf_counter() - started)
+
+
+def feature_frame(engine: Engine, as_of: dt.date, *, progress: bool) -> tuple[pd.DataFrame, bool]:
+    """The as-of date's features for the cohort, building them first when missing."""
+    from edupulse.features import build_features, missing_dates, read_feature_frame
+    from edupulse.features.cohort import eligible
+
+    built = False
+    if missing_dates(engine, [as_of]):
+        if not _has_source_data(engine, as_of):
+            raise ScoringError(
+                f"no features for {as_of} and no source data on or before it (no enrolled "
+                "students with attendance, grades or incidents): load data first "
+                "(edupulse load DIR)"
+            )
+        build_features(engine, [as_of], progress=progress)
+        built = True
+    frame = read_feature_frame(engine, [as_of])
+    from edupulse.db.models import Student
+
+    s = Student.__table__
+    with engine.connect() as conn:
+        cohort = {str(i) for i in conn.execute(sa.select(s.c.id).where(eligible(as_of))).scalars()}
+    frame = frame[frame["student_id"].map(str).isin(cohort)].reset_index(drop=True)
+    if frame.empty:
+        raise ScoringError(f"no eligible students with features as of {as_of}: nothing to score")
+    return frame, built
+
+
+def _has_source_data(engine: Engine, as_of: dt.date) -> bool:
+    from edupulse.db.models import AttendanceRecord, DisciplineIncident, Grade
+
+    checks = [
+        sa.select(AttendanceRecord.id).where(AttendanceRecord.date <= as_of).limit(1),
+        sa.select(Grade.id).where(Grade.submission_date <= as_of).limit(1),
+        sa.select(DisciplineIncident.id).where(DisciplineIncident.incident_date <= as_of).limit(1),
+    ]
+    with engine.connect() as conn:
+        return any(conn.execute(q).first() is not None for q in checks)
+
+
+def score_frame(
+    engine: Engine,
+    frame: pd.DataFrame,
+    as_of: dt.date,
+    pinned: PinnedModel,
+    config: ScoringConfig,
+    *,
+    progress: bool = True,
+    on_chunk: ChunkHook | None = None,
+) -> ScoreReport:
+    """Score a feature frame (student_id, school_code and the model's columns) and write it."""
+    names = pinned.feature_names
+    missing = [c for c in names if c not in frame.columns]
+    if missing:
+        raise ScoringError(f"the feature frame lacks model input column(s): {', '.join(missing)}")
+    X = frame.loc[:, list(names)].astype("float64")
+    # The reference student: the cohort's median on every feature, this as-of date.
+    reference = _cohort_median(X.to_numpy())
+    explainer = build_explainer(pinned.model, names, reference)
+    scores = np.concatenate([
+        pinned.model.predict_proba(X.iloc[lo:hi])[:, 1]
+        for lo, hi in _chunks(len(X), config.chunk_size)
+    ])
+    scores = np.clip(scores, 0.0, 1.0)
+    schools = frame["school_code"].tolist() if "school_code" in frame else [None] * len(X)
+    cats = categorize(scores, schools, config)
+    ids = [uuid.UUID(str(v)) for v in frame["student_id"]]
+    quality = _column(frame, "data_quality")
+    weeks = _column(frame, "weeks_of_data")
+    pdate = prediction_timestamp(as_of)
+    with engine.connect() as conn, _progress(progress, len(X)) as bar:
+        write.create_staging(conn)
+        conn.commit()
+        staged = 0
+        for n, (lo, hi) in enumerate(_chunks(len(X), config.chunk_size), start=1):
+            Xc = X.iloc[lo:hi]
+            values = Xc.to_numpy()
+            conf = confidence(quality[lo:hi], weeks[lo:hi], _member_scores(pinned.model, Xc),
+                              config.full_confidence_weeks)
+            factors = risk_factors_json(explainer.attributions(values), values, names,
+                                        config.top_factors)
+            write.stage(conn, write.PredictionBatch(
+                ids[lo:hi], scores[lo:hi], cats[lo:hi], conf, factors))
+            conn.commit()
+            staged += hi - lo
+            bar(hi - lo)
+            if on_chunk is not None:
+                on_chunk(n, staged)
+        with conn.begin():
+            replaced, inserted = write.publish(conn, pdate, pinned.ref.model_version)
+    counts = Counter(cats.tolist())
+    return ScoreReport(
+        as_of=as_of, prediction_date=pdate, model_version=pinned.ref.model_version,
+        model_uri=pinned.ref.uri, scored=inserted, replaced=replaced,
+        categories={c: counts.get(c, 0) for c in CATEGORIES},
+        attribution_method=explainer.method, attribution_units=explainer.units,
+    )
+
+
+def _cohort_median(values: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column -> 0 below
+        return np.nan_to_num(np.nanmedian(values, axis=0))
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name in frame:
+        return frame[name].to_numpy(dtype="float64", na_value=np.nan)
+    return np.full(len(frame), np.nan)
+
+
+def _member_scores(model: object, X: pd.DataFrame) -> np.ndarray | None:
+    members = getattr(model, "calibrated_classifiers_", None)
+    if not members or len(members) < 2:
+        return None
+    return np.vstack([m.predict_proba(X)[:, 1] for m in members])
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+
+
+def _with(report: ScoreReport, **changes: object) -> ScoreReport:
+    import dataclasses
+
+    return dataclasses.replace(report, **changes)  # type: ignore[arg-type]
+
+
+class _progress:
+    """A rich progress bar over students, off when disabled or stderr is not a terminal."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.total = total
+
+    def __enter__(self) -> Callable[[int], None]:
+        if not self.enabled:
+            return lambda _n: None
+        from rich.progress import Progress
+
+        self._p = Progress(transient=True)
+        self._p.start()
+        task = self._p.add_task("scoring students", total=self.total)
+        return lambda n: self._p.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._p.stop()
