@@ -292,3 +292,37 @@ TABLES = [
 ]
 # The spec's tables plus the ones EduPulse adds through later migrations.
 ALL_TABLES = [*TABLES, ModelActivation.__table__]
+
+
+class AuditLog(Base):
+    """History of changes (migration 0004): one row per insert, update or delete of a student or
+    a prediction, and one row per student per statement for attendance, grades and incidents.
+
+    Only column NAMES are recorded, never values, so the log itself holds no names, contacts or
+    dates of birth. No foreign key to students: the history must outlive a deleted student.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    changed_at: Mapped[dt.datetime] = mapped_column(TZ, nullable=False, server_default=utc_now())
+    table_name: Mapped[str] = mapped_column(sa.String(63), nullable=False)
+    operation: Mapped[str] = mapped_column(sa.String(6), nullable=False)
+    row_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid())
+    student_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid())
+    row_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default=sa.text("1"))
+    changed_columns: Mapped[list[str] | None] = mapped_column(JSONType)
+    actor: Mapped[str | None] = mapped_column(sa.String(63))
+
+    __table_args__ = (
+        sa.CheckConstraint("operation IN ('INSERT', 'UPDATE', 'DELETE')", name="operation"),
+        sa.CheckConstraint("row_count >= 1", name="row_count"),
+        sa.Index("idx_audit_log_student", "student_id", "changed_at"),
+        sa.Index("idx_audit_log_table_row", "table_name", "row_id"),
+        sa.Index("idx_audit_log_changed_at", "changed_at"),
+    )
+
+
+ALL_TABLES.append(AuditLog.__table__)

@@ -14,7 +14,7 @@ runner = CliRunner()
 def test_db_lifecycle_on_given_url(empty_db_url: str, edupulse_home: Path) -> None:
     r = runner.invoke(app, ["db", "upgrade", "--db", empty_db_url])
     assert r.exit_code == 0, r.output
-    assert "at revision 0003" in r.output
+    assert "at revision 0004" in r.output
 
     r = runner.invoke(app, ["db", "check", "--db", empty_db_url])
     assert r.exit_code == 0 and "agree" in r.output

@@ -14,7 +14,10 @@ import sqlalchemy as sa
 from tests.db.spec_sql import SHARED_SPEC, VENDORED_SPEC, ddl_from_markdown
 
 # What later migrations add to the spec, each with its reason (docs/schema.md):
-EXTRA_TABLES = {"model_activations"}  # 0003: which model version was active when
+EXTRA_TABLES = {
+    "model_activations",  # 0003: which model version was active when
+    "audit_log",  # 0004: history of changes (docs/privacy.md)
+}
 EXTRA_INDEXES = {
     "uq_attendance_natural_key",  # 0002: natural keys that make loads idempotent
     "uq_grades_natural_key",
