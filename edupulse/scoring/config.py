@@ -55,4 +55,4 @@ class ScoringConfig(BaseModel):
     capacity: CapacityShares = CapacityShares()
     top_factors: Annotated[int, Field(ge=0, le=10)] = 3
     full_confidence_weeks: Annotated[int, Field(ge=1, le=52)] = 8
-    chunk_size: Annotated[int, Field(ge=100, le=1_000_000)] = 20_000
+    chunk_size: Annotated[int, Field(ge=1, le=1_000_000)] = 20_000
