@@ -68,30 +68,53 @@ class HighRiskStudent:
     risk_score: float
     risk_category: str
     prediction_date: dt.datetime
+    # Added for school risk lists (edupulse.scoring.risk_list); the spec's columns come first.
+    prediction_id: Any = None
+    student_id: Any = None
+    confidence: float | None = None
+    risk_factors: Any = None
+    model_version: str | None = None
+    school_code: str | None = None
 
 
 def current_high_risk_students(
-    conn: sa.Connection, categories: Sequence[str] = ("high", "critical")
+    conn: sa.Connection,
+    categories: Sequence[str] = ("high", "critical"),
+    *,
+    as_of: dt.date | None = None,
+    school: str | None = None,
 ) -> list[HighRiskStudent]:
-    """Each student's latest prediction, kept when its category is in `categories`."""
+    """Each student's latest prediction, kept when its category is in `categories`.
+
+    `as_of` makes "latest" mean latest on or before that date (predictions made later are
+    ignored, so a past week's list can be reproduced); `school` keeps one school's students
+    (student_metadata.school_code).
+    """
     s, p = Student.__table__, Prediction.__table__
     p2 = p.alias("p2")
+    latest_q = sa.select(p2.c.id).where(p2.c.student_id == s.c.id)
+    if as_of is not None:
+        until = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        latest_q = latest_q.where(p2.c.prediction_date < until)
     latest = (
-        sa.select(p2.c.id)
-        .where(p2.c.student_id == s.c.id)
-        .order_by(p2.c.prediction_date.desc(), p2.c.created_at.desc(), p2.c.id.desc())
+        latest_q.order_by(p2.c.prediction_date.desc(), p2.c.created_at.desc(), p2.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
+    school_code = sa.func.nullif(s.c.student_metadata["school_code"].as_string(), "")
     q = (
         sa.select(
             s.c.district_id, s.c.first_name, s.c.last_name, s.c.grade_level,
             p.c.risk_score, p.c.risk_category, p.c.prediction_date,
+            p.c.id.label("prediction_id"), s.c.id.label("student_id"), p.c.confidence,
+            p.c.risk_factors, p.c.model_version, school_code.label("school_code"),
         )
         .join(p, s.c.id == p.c.student_id)
         .where(p.c.id == latest, p.c.risk_category.in_(list(categories)))
         .order_by(p.c.risk_score.desc(), s.c.district_id)
     )
+    if school is not None:
+        q = q.where(school_code == school)
     return [HighRiskStudent(**row._mapping) for row in conn.execute(q)]
 
 

@@ -95,3 +95,23 @@ def test_model_performance_last_30_days(engine: sa.Engine) -> None:
         ("v1", "true_positive", 2, 0.7, 0.8),
         ("v2", "true_negative", 1, 0.25, 0.6),
     ]
+
+
+def test_current_high_risk_students_as_of_and_school_filters(engine: sa.Engine) -> None:
+    t0 = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    t1 = dt.datetime(2025, 3, 8, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        a = f.add_student(conn, district_id="A", student_metadata={"school_code": "S1"})
+        b = f.add_student(conn, district_id="B", student_metadata={"school_code": "S2"})
+        conn.execute(sa.insert(Prediction.__table__), [
+            f.prediction(a["id"], prediction_date=t0, risk_score=0.9, risk_category="critical"),
+            f.prediction(a["id"], prediction_date=t1, risk_score=0.2, risk_category="low"),
+            f.prediction(b["id"], prediction_date=t1, risk_score=0.7, risk_category="high"),
+        ])
+        before = queries.current_high_risk_students(conn, as_of=dt.date(2025, 3, 7))
+        now = queries.current_high_risk_students(conn, as_of=dt.date(2025, 3, 8), school="S2")
+        none = queries.current_high_risk_students(conn, school="S1")
+    assert [(r.district_id, r.risk_category, r.school_code) for r in before] == [
+        ("A", "critical", "S1")]
+    assert [(r.district_id, r.school_code) for r in now] == [("B", "S2")]
+    assert none == []
