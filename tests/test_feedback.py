@@ -1,4 +1,4 @@
-"""Feedback: validation with file/line/field, all-or-nothing, idempotent; the report, both backends."""
+"""Feedback: validation (file, line, field), all-or-nothing, idempotent; the report."""
 
 from __future__ import annotations
 
