@@ -37,6 +37,11 @@ pike poor pope post price prince rain ray reed rich rivers robin rock rose ross 
 sands school scott shell short small snow spring stone storm strong summer sunny swift
 taylor temple trust true turner wall ward warren wells west white will willow wise wolf wood
 woods young also data date grade test total class level mean rate risk score model report
+river phoenix destiny aurora nova eden sky hazel violet stella reese dakota victoria madison
+jordan morgan blake story baker cooper carter parker brooks mitchell nelson chance sawyer page
+banks bishop cash justice liberty ocean ruby royal star winter jade pearl amber olive daisy
+brook heath ash cedar fisher archer butler marshall knight potter tanner weaver walker smith
+legend maverick
 """
 COMMON_WORDS = frozenset(_COMMON.split())
 
