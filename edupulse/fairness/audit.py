@@ -38,7 +38,7 @@ class AuditSource:
 
     kind: str  # "csv", "database" or "mlflow"
     description: str
-    outcome: str = "the outcome"  # what label = 1 means, e.g. "withdrew or failed"
+    outcome: str = "had the outcome"  # what label = 1 means, e.g. "withdrew or failed"
     details: tuple[tuple[str, str], ...] = ()
 
 
@@ -48,6 +48,7 @@ class ScoredList:
 
     frame: pd.DataFrame
     source: AuditSource
+    notes: tuple[str, ...] = ()  # facts about the input the reader should know (e.g. exclusions)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ def run_audit(
                      {name: (labels[name], orders[name]) for name in orders},
                      n_boot=settings.n_boot, seed=settings.seed, progress=progress)
 
-    tables, rows_d, hidden, notes = [], [], [], list(_list_notes(flags, label))
+    tables, rows_d, hidden = [], [], []
+    notes = [*scored.notes, *_list_notes(flags, label)]
     for name in orders:
         point = m.group_metrics(label, flags.flagged, score, labels[name])
         point = point.drop(index="__overall__").loc[orders[name]]

@@ -4,7 +4,9 @@ ratio = group metric / reference metric, on the point estimates and on every boo
 (the same resamples for both groups). Verdicts, for the band [low, high]:
   fair           the whole interval lies inside the band;
   unfair         the whole interval lies outside it (entirely below low or above high);
-  inconclusive   the interval straddles an edge of the band, or could not be estimated;
+  inconclusive   the interval straddles an edge of the band, or could not be estimated, or
+                 has no width (the resamples never varied: e.g. no false alarms among a few
+                 students), which says nothing about the uncertainty;
   not computable the metric is undefined for the group or the reference (e.g. recall with no
                  positives, or a reference value of 0 against a non-zero group value);
   reference      the reference group itself;  suppressed   the group is hidden (small cell).
@@ -52,7 +54,7 @@ def ratio(num: np.ndarray | float, den: np.ndarray | float) -> np.ndarray:
 def verdict(r: float, lo: float, hi: float, band: tuple[float, float]) -> str:
     if not np.isfinite(r):
         return NOT_COMPUTABLE
-    if not (np.isfinite(lo) and np.isfinite(hi)):
+    if not (np.isfinite(lo) and np.isfinite(hi)) or (hi - lo <= 1e-12 and r != 1.0):
         return INCONCLUSIVE
     low, high = band
     if lo >= low and hi <= high:

@@ -1,6 +1,11 @@
-"""One readable line (or a few) from the errors the audit raises, for the CLI."""
+"""The errors an audit reports to its user (bad input, unknown names, missing data), and one
+readable message for each, for the CLI."""
 
 from __future__ import annotations
+
+# ValueError covers bad settings (pydantic) and ScoredListError; KeyError an unknown column;
+# LookupError missing predictions, labels or artifacts; FileNotFoundError a missing audit.
+AUDIT_ERRORS = (ValueError, KeyError, LookupError, FileNotFoundError)
 
 
 def message(exc: BaseException) -> str:

@@ -67,13 +67,20 @@ class CsvColumns:
 
 
 def read_scored_csv(
-    path: Path, columns: CsvColumns, *, outcome: str = "the outcome"
+    path: Path, columns: CsvColumns, *, outcome: str = "had the outcome"
 ) -> tuple[ScoredList, pd.DataFrame]:
     """(scored list, sensitive attributes) from a CSV; raises ScoredListError on bad input."""
-    name = str(path)
-    raw = _read(path)
-    _check_columns(name, raw, columns)
-    lines = np.arange(len(raw)) + 2
+    raw = read_text_csv(path)
+    check_columns(str(path), raw, columns)
+    source = AuditSource("csv", Path(path).name, outcome, (("file", Path(path).name),))
+    return scored_from_text(str(path), raw, columns, np.arange(len(raw)) + 2, source)
+
+
+def scored_from_text(
+    name: str, raw: pd.DataFrame, columns: CsvColumns, lines: np.ndarray, source: AuditSource
+) -> tuple[ScoredList, pd.DataFrame]:
+    """Validate text columns (as read from a file) into a scored list and its sensitive
+    attributes; `lines` are the file's line numbers of the rows, for the messages."""
     problems = [
         *_check_ids(name, raw[columns.id], lines, columns.id),
         *_check_numbers(name, raw[columns.score], lines, columns.score, ERR_SCORE),
@@ -87,11 +94,11 @@ def read_scored_csv(
         "label": pd.to_numeric(raw[columns.label].str.strip()).to_numpy().astype(int),
     })
     sensitive = raw[list(columns.groups)].replace("", pd.NA).reset_index(drop=True)
-    source = AuditSource("csv", Path(path).name, outcome, (("file", Path(path).name),))
     return ScoredList(frame, source), sensitive
 
 
-def _read(path: Path) -> pd.DataFrame:
+def read_text_csv(path: Path) -> pd.DataFrame:
+    """Every cell as text, so validation sees exactly what the file says."""
     name = str(path)
     if not Path(path).is_file():
         raise ScoredListError([Problem(name, None, None, ERR_NO_FILE)])
@@ -106,7 +113,7 @@ def _read(path: Path) -> pd.DataFrame:
     return raw
 
 
-def _check_columns(name: str, raw: pd.DataFrame, columns: CsvColumns) -> None:
+def check_columns(name: str, raw: pd.DataFrame, columns: CsvColumns) -> None:
     roles = [("the id", columns.id), ("the score", columns.score), ("the label", columns.label),
              *(("a group", g) for g in columns.groups)]
     problems, seen = [], {}

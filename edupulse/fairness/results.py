@@ -45,9 +45,9 @@ def write_audit(result: AuditResult, out: Path) -> list[Path]:
     }
     if result.mitigation is not None:
         tables[MITIGATION_FILE] = result.mitigation
-    written = [_atomic(out / name, df.to_csv(index=False, lineterminator="\n"))
+    written = [atomic_write(out / name, df.to_csv(index=False, lineterminator="\n"))
                for name, df in tables.items()]
-    written.append(_atomic(out / "audit.json", json.dumps(to_json(result), indent=2) + "\n"))
+    written.append(atomic_write(out / "audit.json", json.dumps(to_json(result), indent=2) + "\n"))
     return written
 
 
@@ -114,7 +114,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _atomic(path: Path, text: str) -> Path:
+def atomic_write(path: Path, text: str) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:

@@ -36,6 +36,8 @@ def test_ratio_treats_zero_over_zero_as_equal_and_x_over_zero_as_undefined() -> 
     (1.2, 1.1, 1.4, INCONCLUSIVE),    # straddles the upper edge
     (1.0, 0.5, 2.0, INCONCLUSIVE),    # wider than the band
     (1.0, np.nan, np.nan, INCONCLUSIVE),
+    (0.0, 0.0, 0.0, INCONCLUSIVE),    # a zero-width interval measures no uncertainty
+    (1.0, 1.0, 1.0, FAIR),            # ... unless the groups are identical in every resample
     (np.nan, np.nan, np.nan, NOT_COMPUTABLE),
 ])
 def test_verdicts(r: float, lo: float, hi: float, expected: str) -> None:
