@@ -54,6 +54,11 @@ def audit(
     model_version: ModelVersion = None,
     mlflow_run: Annotated[str | None, Opt("--mlflow-run", help="Audit this run's "
                           "test_scores.csv and log the audit to the run.")] = None,
+    mitigate_train: Annotated[Path | None, Opt("--mitigate-train", help="CSV mode: a training "
+                              "list (same columns) to fit ThresholdOptimizer and "
+                              "ExponentiatedGradient on, shown side by side.")] = None,
+    mitigate_for: Annotated[str | None, Opt("--mitigate-for", help="Attribute to mitigate "
+                            "for (default: the first of --groups).")] = None,
     groups: Groups = None,
     intersect: Intersect = None,
     top_pct: TopPct = None,
@@ -84,8 +89,10 @@ def audit(
             wanted = dict.fromkeys([*settings.attributes,
                                     *(a for p in settings.intersections for a in p)])
             columns = CsvColumns(id_col, score_col, label_col, tuple(wanted))
+            how = (modes.CsvMitigation(mitigate_train, mitigate_for)
+                   if mitigate_train is not None else None)
             result = modes.audit_csv(scores, columns, settings, out, outcome=outcome_text,
-                                     progress=progress)
+                                     mitigation=how, progress=progress)
         else:
             s, engine = engine_for(db)
             if as_of is not None:

@@ -90,8 +90,9 @@ class AuditResult:
     def mitigation(self) -> pd.DataFrame | None:
         return None if self._mitigation is None else self._mitigation.copy()
 
-    def with_mitigation(self, table: pd.DataFrame) -> AuditResult:
-        return dataclasses.replace(self, _mitigation=table.copy())
+    def with_mitigation(self, table: pd.DataFrame, note: str) -> AuditResult:
+        """The same audit with a mitigation comparison attached (shown, never applied)."""
+        return dataclasses.replace(self, _mitigation=table.copy(), notes=(*self.notes, note))
 
 
 def run_audit(

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy.engine import Engine
 
 from edupulse.fairness.audit import AuditResult, ScoredList, run_audit
@@ -38,6 +39,15 @@ class Audited:
     files: list[Path]
 
 
+@dataclass(frozen=True)
+class CsvMitigation:
+    """Compare mitigations for `attribute`, fitted on the scored list in `train` (same columns)."""
+
+    train: Path
+    attribute: str | None = None  # default: the first audited attribute
+    constraint: str = "true_positive_rate_parity"
+
+
 def audit_csv(
     path: Path,
     columns: CsvColumns,
@@ -45,13 +55,44 @@ def audit_csv(
     out: Path,
     *,
     outcome: str = "had the outcome",
+    mitigation: CsvMitigation | None = None,
     progress: bool = False,
 ) -> AuditResult:
     """Audit an external scored list; needs no database."""
     scored, sensitive = read_scored_csv(path, columns, outcome=outcome)
     result = run_audit(scored, sensitive, settings, progress=progress)
+    if mitigation is not None:
+        result = _mitigate_csv(result, scored, sensitive, columns, settings, mitigation)
     write_audit(result, out)
     return result
+
+
+def _mitigate_csv(result: AuditResult, scored: ScoredList, sensitive: pd.DataFrame,
+                  columns: CsvColumns, settings: AuditSettings,
+                  how: CsvMitigation) -> AuditResult:
+    """The vendor's score post-processed as is (ThresholdOptimizer) and a logistic model of the
+    score refitted with reweighting (ExponentiatedGradient), both fitted on the training list."""
+    from sklearn.linear_model import LogisticRegression
+
+    from edupulse.fairness.mitigation import MitigationData, ScoreAsModel, compare_mitigations
+
+    attribute = how.attribute or settings.attributes[0]
+    if attribute not in sensitive.columns:
+        raise KeyError(f"--mitigate-for {attribute!r} is not an audited attribute: "
+                       f"{list(sensitive.columns)}")
+    train, train_sens = read_scored_csv(how.train, columns)
+
+    def data(s: ScoredList, sens: pd.DataFrame) -> MitigationData:
+        return MitigationData(s.frame[["score"]], s.frame["label"].to_numpy(),
+                              sens[attribute].rename(attribute))
+
+    table = compare_mitigations(ScoreAsModel().fit(None), data(train, train_sens),
+                                data(scored, sensitive), settings, prefit=True,
+                                reductions_estimator=LogisticRegression(),
+                                constraint=how.constraint, seed=settings.seed)
+    note = (f"Mitigation compared for {attribute} ({how.constraint}), fitted on "
+            f"{how.train.name}; shown side by side, not applied to this list.")
+    return result.with_mitigation(table.frame, note)
 
 
 def _db_attributes(settings: AuditSettings) -> list[str]:
