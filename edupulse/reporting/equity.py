@@ -143,9 +143,40 @@ def build_context(result: AuditResult, card: ModelCard, *, district: str | None 
         "missed_metrics": MISSED_METRICS,
         "appendix_metrics": APPENDIX_METRICS,
         "pct": pct_text,
-        "mitigation": None if result.mitigation is None else result.mitigation.to_dict(
-            orient="records"),
+        "mitigation": _mitigation_rows(result.mitigation),
     }
+
+
+MITIGATION_VIEW = (  # column, header, kind
+    ("selection_rate", "Flagged", "pct"), ("accuracy", "Accuracy", "pct"),
+    ("balanced_accuracy", "Balanced accuracy", "pct"), ("recall", "Found (recall)", "pct"),
+    ("recall_gap", "Recall gap between groups", "pct"),
+    ("worst_recall_ratio", "Worst recall ratio", "ratio"),
+    ("worst_fnr_ratio", "Worst miss-rate ratio", "ratio"),
+    ("groups_outside_band", "Groups outside the band", "int"),
+)
+CONSTRAINT_WORDS = {"true_positive_rate_parity": "equal recall",
+                    "demographic_parity": "equal flag rates", "equalized_odds": "equalized odds"}
+
+
+def _mitigation_rows(table: pd.DataFrame | None) -> dict[str, Any] | None:
+    if table is None or table.empty:
+        return None
+
+    def show(value: Any, kind: str) -> str:
+        if value is None or pd.isna(value):
+            return "n/a"
+        return {"pct": f"{100 * value:.1f}%", "ratio": f"{value:.2f}", "int": f"{int(value)}"}[
+            kind]
+
+    rows = []
+    for r in table.to_dict(orient="records"):
+        method = str(r["method"])
+        for k, v in CONSTRAINT_WORDS.items():
+            method = method.replace(k, v)
+        rows.append({"method": method, "group": "yes" if r["uses_group_at_decision"] else "no",
+                     "cells": [show(r.get(c), kind) for c, _, kind in MITIGATION_VIEW]})
+    return {"headers": [h for _, h, _ in MITIGATION_VIEW], "rows": rows}
 
 
 def render_equity_report(result: AuditResult, card: ModelCard, *, district: str | None = None,

@@ -204,3 +204,18 @@ def test_undefined_figures_read_n_a_not_zero() -> None:
                 and a["data-metric"] == "recall" and a["data-kind"] != "verdict"]
     assert recall_b == []  # shown as n/a, never as a number
     assert np.isnan(r.group_metrics.query("group == 'B'")["recall"].iloc[0])
+
+
+def test_mitigation_appears_only_when_compared(result: AuditResult, html: str) -> None:
+    assert 'id="mitigation"' not in html
+    table = pd.DataFrame([{
+        "method": "ThresholdOptimizer (true_positive_rate_parity)",
+        "uses_group_at_decision": True, "selection_rate": 0.25, "accuracy": 0.7,
+        "balanced_accuracy": 0.68, "precision": 0.5, "recall": 0.6, "recall_gap": 0.02,
+        "worst_recall_ratio": 0.97, "worst_fnr_ratio": 1.03,
+        "worst_false_omission_rate_ratio": 1.1, "groups_outside_band": 0}])
+    page = render_equity_report(result.with_mitigation(table, "compared, not applied"),
+                                ModelCard(), generated=DAY)
+    section = page[page.index('id="mitigation"'):page.index('id="appendix"')]
+    assert "ThresholdOptimizer (equal recall)" in section
+    assert ">25.0%<" in section and ">0.97<" in section and ">yes<" in section
