@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from edupulse.data import codes, synth_io
-from edupulse.data.synth_calendar import build_calendar, build_timetable
+from edupulse.data.synth_calendar import Calendar, build_calendar, build_timetable
 from edupulse.data.synth_config import HORIZON_WEEKS, SynthConfig
 from edupulse.data.synth_oracle import CourseWeeks, oracle_probabilities
 from edupulse.data.synth_outcomes import exit_columns, ground_truth, realised
@@ -129,7 +129,8 @@ def simulate(population: Population, config: SynthConfig, *,
     )
 
 
-def _students(pop: Population, path: LatentPath, weekly: Weekly, calendar) -> pd.DataFrame:
+def _students(pop: Population, path: LatentPath, weekly: Weekly,
+              calendar: Calendar) -> pd.DataFrame:
     """The students file: SIS fields plus the snapshot of gpa and attendance at the export."""
     s = pop.students
     total = weekly.grade_count.sum(axis=2)
@@ -137,8 +138,8 @@ def _students(pop: Population, path: LatentPath, weekly: Weekly, calendar) -> pd
         mean = weekly.grade_sum.sum(axis=2) / total
         bounds = np.array([low for low, _ in codes.LETTER_GRADES])
         points = _POINTS[np.minimum((mean[..., None] < bounds).sum(axis=-1), 4)]
-        points = np.where(total > 0, points, np.nan)
-        gpa = np.nanmean(points, axis=1)
+        graded = total > 0
+        gpa = np.where(graded, points, 0.0).sum(axis=1) / graded.sum(axis=1)
         rate = weekly.attended.sum(axis=1) / weekly.records.sum(axis=1)
     gpa = np.where(s["grade_level"].to_numpy() >= GPA_FROM_GRADE, np.round(gpa, 2), np.nan)
     code, date = exit_columns(path, calendar, s["district_index"].to_numpy())

@@ -14,9 +14,9 @@ DEFAULT_GRADE_WEIGHTS = (
     0.10, 0.10, 0.10,  # 6-8
     0.1375, 0.1375, 0.1375, 0.1375,  # 9-12
 )
-# Monte Carlo continuations per student and week behind the oracle probabilities. The standard
-# error of one probability is at most 0.5 / sqrt(K) (course failure, integrated analytically
-# within each continuation, is much tighter); averages over students are unbiased for any K.
+# Monte Carlo continuations per student and week behind the oracle probabilities. Chronic absence
+# has a standard error of at most 0.5 / sqrt(K) (0.09 at K = 32); dropout and course failure are
+# integrated within each continuation and are several times tighter (docs/synthetic-data.md).
 DEFAULT_ORACLE_DRAWS = 32
 HORIZON_WEEKS = 12  # the outcome window of the ground truth: 84 days after the as-of Friday
 

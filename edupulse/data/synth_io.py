@@ -38,7 +38,9 @@ def _arrow(block: pd.DataFrame) -> pa.Table:
     cols = {}
     for name, s in block.items():
         if isinstance(s.dtype, pd.CategoricalDtype):
-            arr = pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string())
+            codes = pa.array(s.cat.codes.to_numpy(), mask=(s.cat.codes < 0).to_numpy())
+            labels = pa.array(s.cat.categories.to_numpy(dtype=object), type=pa.string())
+            arr = pa.DictionaryArray.from_arrays(codes, labels).dictionary_decode()
         elif pd.api.types.is_datetime64_any_dtype(s.dtype):
             arr = pa.array(s.to_numpy(), type=pa.timestamp("s")).cast(pa.date32())
         else:

@@ -1,20 +1,27 @@
 """The oracle: true outcome probabilities from the generator's state at the end of each week.
 
 For a week w with as-of date A (its Friday) and every student in the cohort at A, the process is
-continued K times from the student's realised latent risk z(w) with `week_step`, the same function
-that made the data, over the 12 weeks of the window (A, A + 84 days]. Per continuation:
-- dropout: an adverse exit (dropout, withdrawal) happened in the window;
-- chronic absence: attended records / records in the window < 0.90 (integer arithmetic);
-- course failure: given the continuation's latent path and exit, each course's window grades are
-  independent rounded normals, so P(mean < 60) = P(sum <= 60 n - 1) is integrated analytically
-  (normal approximation with continuity correction, n >= ~20 grades per course: error far below
-  the Monte Carlo error) and combined over courses as 1 - prod(1 - p_c);
-- any adverse: 1 - (1 - dropout)(1 - chronic)(1 - course failure) within the continuation
-  (the grade noise is independent of attendance and exits given the path).
-A continuation in which the student transfers or leaves for another non-adverse reason is
-censored, as the labels exclude such students: the probabilities are conditional on staying or
-leaving adversely, estimated as means over the uncensored continuations (over all continuations
-when every one is censored). Estimates are unbiased for any K; see SynthConfig.oracle_draws.
+continued K times from the student's realised latent risk z(w) with `week_step`, the function
+that made the data, over the 12 weeks of the window (A, A + 84 days]. A continuation samples the
+latent path and the school days; exits and grades are integrated given them, which removes most
+of the Monte Carlo noise (Rao-Blackwellisation):
+- exits: the path does not depend on exits, so with the weekly hazards a_j (dropout/withdrawal)
+  and b_j (transfer/other), a path's probability of leaving adversely is
+  A = sum_j S_(j-1) a_j and of staying all window S_12, with S_j = prod_(i<=j) (1 - a_i - b_i).
+  A non-adverse exit censors the row (the labels exclude it), so each probability is
+  P(outcome, not censored | path) / P(not censored | path), as a ratio of means over the paths;
+- a leaving student's records stop at the exit day, drawn once per path from its distribution
+  given the path; a staying student has the whole window;
+- chronic absence: attended records / records < 0.90, from the sampled school days;
+- course failure: given the path, a course's window grades are independent rounded normals, so
+  P(mean < 60) = P(sum <= 60 n - 1) is a normal integral with continuity correction (n is ~20
+  grades per course; error ~1e-3 at worst, far below the Monte Carlo error), combined over
+  courses as 1 - prod(1 - p_c);
+- dropout = A; chronic = A chronic(leaving) + S_12 chronic(staying), likewise course failure;
+  any adverse = A + S_12 (1 - (1 - chronic)(1 - course failure)), so it is never below the
+  other three.
+The probabilities are consistent for any K (the ratio's bias is O(1/K) times the tiny variance of
+P(not censored | path)); see SynthConfig.oracle_draws for the noise.
 """
 
 from __future__ import annotations
@@ -49,16 +56,15 @@ class CourseWeeks:
     count: np.ndarray  # (districts, 7, total_weeks)
     offset: np.ndarray
     var: np.ndarray
-    count_by_slot: np.ndarray  # (districts, 7, total_weeks, 5): cumulative within the week
-    offset_by_slot: np.ndarray
-    var_by_slot: np.ndarray
+    by_slot: np.ndarray  # (3, districts, 7, total_weeks * 5): the same cumulated to each day
 
     @classmethod
     def of(cls, timetable: Timetable) -> CourseWeeks:
         c = np.cumsum(timetable.counts(), axis=-1, dtype=np.float64)
         o = np.cumsum(timetable.sums(TYPE_OFFSET), axis=-1)
         v = np.cumsum(timetable.sums(TYPE_VAR), axis=-1)
-        return cls(c[..., -1], o[..., -1], v[..., -1], c, o, v)
+        by_slot = np.stack([c, o, v]).reshape(3, *c.shape[:2], -1)
+        return cls(c[..., -1], o[..., -1], v[..., -1], by_slot)
 
 
 def oracle_probabilities(
@@ -105,7 +111,7 @@ def _continue(z0: np.ndarray, tr: Traits, d: int, w: int, calendar: Calendar,
     whole = np.zeros((n, k), dtype=np.int16)
     partly = np.zeros((n, k), dtype=np.int16)
     zpath = np.empty((h, n, k))
-    reach = np.empty((h, n, k))  # P(first exit is adverse and in week j | path)
+    cum = np.zeros((h, n, k))  # P(an adverse first exit by the end of week j | path)
     stay = np.ones((n, k))  # P(no exit so far | path)
     for j in range(h):
         draw = week_step(z, None, w + 1 + j, int(ndays[j]), tr, rng)
@@ -115,9 +121,10 @@ def _continue(z0: np.ndarray, tr: Traits, d: int, w: int, calendar: Calendar,
             partly += u < draw.skip_below
             whole_at[j * SLOTS + s] = whole
             partly_at[j * SLOTS + s] = partly
-        np.multiply(stay, draw.adverse_hazard, out=reach[j])
+        np.multiply(stay, draw.adverse_hazard, out=cum[j])
+        if j:
+            cum[j] += cum[j - 1]
         stay *= 1.0 - draw.other_hazard - draw.adverse_hazard
-    cum = np.cumsum(reach, axis=0)
     adverse = cum[-1]
     # One adverse exit point per continuation from its distribution given the path: the
     # records up to that day decide chronic absence and course failure if the student leaves.
@@ -125,10 +132,9 @@ def _continue(z0: np.ndarray, tr: Traits, d: int, w: int, calendar: Calendar,
     slot = (rng.random((n, k)) * np.maximum(ndays[week], 1)).astype(np.int64)
     periods = tr.periods[:, None].astype(np.int64)
     chronic_full = _chronic(whole, partly, ndays.sum(), periods)
-    upto = (week * SLOTS + slot)[None]
+    upto = (week * SLOTS + slot) * (n * k) + np.arange(n * k).reshape(n, k)
     days_before = np.concatenate([[0], np.cumsum(ndays)])
-    chronic_left = _chronic(np.take_along_axis(whole_at, upto, 0)[0],
-                            np.take_along_axis(partly_at, upto, 0)[0],
+    chronic_left = _chronic(whole_at.reshape(-1)[upto], partly_at.reshape(-1)[upto],
                             days_before[week] + slot + 1, periods)
     fail_full, fail_left = _course_failure(zpath, tr, d, w, courses, week, slot)
     either = 1.0 - (1.0 - chronic_full) * (1.0 - fail_full)
@@ -167,11 +173,11 @@ def _course_failure(zpath: np.ndarray, tr: Traits, d: int, w: int, courses: Cour
     full = _any_fails(gap, np.sqrt(var.sum(axis=1))[:, None, None])
     # Leaving: the weeks before `week` in full, then that week up to `slot`.
     before = (np.arange(h)[:, None] < week.reshape(1, n * k)).astype(float)  # (h, n k)
-    at = (w + 1 + week, slot)
-    part_cnt, part_off, part_var = (a[d][:, at[0], at[1]] for a in (
-        courses.count_by_slot, courses.offset_by_slot, courses.var_by_slot))  # (7, n, k)
+    at = ((w + 1 + week) * SLOTS + slot).reshape(-1)
+    part_cnt, part_off, part_var = np.take(courses.by_slot[:, d], at, axis=2).reshape(
+        3, 7, n, k)  # assignments, offsets, variances of the exit week up to the exit day
     count = (cnt @ before).reshape(7, n, k) + part_cnt
-    z_week = np.take_along_axis(zpath, week[None], 0)  # (1, n, k)
+    z_week = flat.reshape(-1)[week.reshape(-1) * (n * k) + np.arange(n * k)].reshape(n, k)
     gap = (cnt @ (flat * before)).reshape(7, n, k)
     gap += part_cnt * z_week
     gap *= -GRADE_SLOPE

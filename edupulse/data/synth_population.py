@@ -1,10 +1,12 @@
 """Who the synthetic students are: districts, schools, demographics, enrolment and courses.
 
-Everything here is what an SIS knows about a student. Demographic shares follow US public
-school figures (NCES Digest 2022, table 203.50; free/reduced-price lunch by race, table 204.10),
-with socioeconomic status drawn conditionally on ethnicity so that the two are correlated as in
-real data. Ethnicity and gender are not used anywhere else in the generator: the latent risk
-process (synth_process) reads socioeconomic status, never these two.
+Everything here is what an SIS knows about a student. Ethnicity shares roughly follow US public
+school enrolment (NCES Digest of Education Statistics, enrolment by race/ethnicity, about 2021),
+varied by district. Socioeconomic status is drawn given ethnicity from an illustrative table:
+about 45% low overall (close to the national free/reduced-price lunch share), more often low
+among Black, Hispanic and American Indian students, as in national data. Ethnicity and gender are
+not used anywhere else in the generator: the latent risk process (synth_process) reads
+socioeconomic status, never these two.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ ETHNICITIES = (
     "White", "Hispanic/Latino", "Black/African American", "Asian", "Two or more races",
     "American Indian/Alaska Native", "Native Hawaiian/Pacific Islander",
 )
-ETHNICITY_SHARES = np.array([0.45, 0.28, 0.15, 0.05, 0.05, 0.01, 0.01])
+ETHNICITY_SHARES = np.array([0.45, 0.28, 0.15, 0.05, 0.05, 0.01, 0.004])
 # P(low), P(high) socioeconomic status given ethnicity (middle is the rest).
 SES_GIVEN_ETHNICITY = np.array([
     [0.30, 0.30], [0.62, 0.10], [0.65, 0.10], [0.28, 0.35], [0.42, 0.22], [0.65, 0.08],
