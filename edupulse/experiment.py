@@ -75,12 +75,14 @@ class CohortSpec(_Strict):
 
 class TemporalSpec(_Strict):
     """Training as-of dates from train_start to train_end every `update_frequency_days`;
-    one split per test date, trained on the dates whose label window closed by then."""
+    one split per test date, trained on the dates whose label window closed by then (and,
+    with max_history_days, not older than that before the test date)."""
 
     train_start: dt.date
     train_end: dt.date
     update_frequency_days: Annotated[int, Field(gt=0, le=366, strict=True)] = 7
     test_dates: Annotated[tuple[dt.date, ...], Field(min_length=1)]
+    max_history_days: Annotated[int, Field(ge=0, strict=True)] | None = None
 
     @field_validator("train_end")
     @classmethod

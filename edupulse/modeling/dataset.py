@@ -30,13 +30,16 @@ class DatasetError(ValueError):
 
 
 class SplitLike(Protocol):
-    """What a temporal split must offer (edupulse.modeling.splits provides it)."""
+    """What a temporal split offers (edupulse.modeling.splits.Split)."""
 
     @property
-    def train_as_of_dates(self) -> Sequence[dt.date]: ...
+    def train_as_of(self) -> tuple[dt.date, ...]: ...
 
     @property
-    def test_as_of_dates(self) -> Sequence[dt.date]: ...
+    def test_as_of(self) -> dt.date: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -142,10 +145,9 @@ def _in_cohort(rows: pd.DataFrame, cohort: CohortSpec) -> pd.Series:
 
 def split_data(dataset: Dataset, split: SplitLike) -> SplitData:
     """X/y for one split; refuses a split with no training or no test rows, or one class."""
-    train_dates = tuple(split.train_as_of_dates)
-    test_dates = tuple(split.test_as_of_dates)
+    train_dates, test_dates = tuple(split.train_as_of), (split.test_as_of,)
     train, test = dataset.rows(train_dates), dataset.rows(test_dates)
-    name = f"test-{test_dates[0].isoformat()}" if test_dates else "test-none"
+    name = split.name
     for part, rows, dates in (("training", train, train_dates), ("test", test, test_dates)):
         if rows.empty:
             shown = ", ".join(d.isoformat() for d in dates) or "(none)"

@@ -168,7 +168,7 @@ def compare(result: Evaluation, reference: Evaluation, prefix: str) -> dict[str,
         ref = reference.list_at(lst.key)
         out[f"{prefix}_diff_precision_at_{lst.key}"] = lst.precision - ref.precision
         out[f"{prefix}_diff_recall_at_{lst.key}"] = lst.recall - ref.recall
-    return out
+    return {k: float(v) for k, v in out.items()}
 
 
 def with_comparisons(result: TrainResult, comparisons: dict[str, float]) -> TrainResult:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,10 +53,20 @@ class Candidate:
     params: dict[str, str]
     trained_at: dt.datetime
     model_uri: str = ""
+    # The same model's difference to the ABC rule on every split of its `train` run.
+    split_diffs: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def diff_metric(self) -> str:
+        return f"baseline_diff_precision_at_{self.promotion_key}"
 
     @property
     def baseline_diff(self) -> float | None:
-        return self.metrics.get(f"baseline_diff_precision_at_{self.promotion_key}")
+        """Mean over the splits of (model - ABC) precision at the promotion k: how the model
+        holds up across test periods, less noisy than one split's list of a few dozen."""
+        if self.split_diffs:
+            return sum(self.split_diffs.values()) / len(self.split_diffs)
+        return self.metrics.get(self.diff_metric)
 
 
 @dataclass(frozen=True)
@@ -88,18 +98,22 @@ class PromotionResult:
 
 
 def gate_message(c: Candidate) -> str | None:
-    """None when `c` beats the baseline at its promotion k; otherwise why not."""
+    """None when `c` beats the baseline at its promotion k (mean over its splits); otherwise
+    why not, with the figure of every split."""
     diff = c.baseline_diff
     what = f"precision@{c.promotion_key}"
     if diff is None or math.isnan(diff):
         return (f"run {c.run_id} ({c.model}, {c.split}) has no comparison with the ABC baseline "
                 f"at {what}, so it cannot be shown to beat it")
-    if diff <= 0:
-        return (f"run {c.run_id} ({c.model}, {c.split}) does not beat the ABC baseline at "
-                f"{what}: {c.metrics.get(f'precision_at_{c.promotion_key}', math.nan):.4f} vs "
-                f"baseline {c.metrics.get(f'precision_at_{c.promotion_key}', 0) - diff:.4f} "
-                f"(difference {diff:+.4f})")
-    return None
+    if diff > 0:
+        return None
+    if c.split_diffs:
+        per = ", ".join(f"{k} {v:+.4f}" for k, v in sorted(c.split_diffs.items()))
+        return (f"{c.model} does not beat the ABC baseline at {what}: mean difference "
+                f"{diff:+.4f} over {len(c.split_diffs)} split(s) ({per})")
+    own = c.metrics.get(f"precision_at_{c.promotion_key}", math.nan)
+    return (f"run {c.run_id} ({c.model}, {c.split}) does not beat the ABC baseline at {what}: "
+            f"{own:.4f} vs baseline {own - diff:.4f} (difference {diff:+.4f})")
 
 
 def performance_metrics(c: Candidate) -> dict[str, Any]:
@@ -124,6 +138,8 @@ def performance_metrics(c: Candidate) -> dict[str, Any]:
                       if k.startswith("lift_at_")},
         "baseline_diff": {k[len("baseline_diff_"):]: v for k, v in c.metrics.items()
                           if k.startswith("baseline_diff_")},
+        "gate": {"metric": c.diff_metric, "mean_over_splits": c.baseline_diff,
+                 "per_split": dict(c.split_diffs)},
         "oracle": {k[len("oracle_"):]: v for k, v in c.metrics.items()
                    if k.startswith("oracle_")},
     }
@@ -230,12 +246,26 @@ def candidate(client: Any, run_id: str) -> Candidate:
     if run.info.status != "FINISHED" or t.get(tags.STATUS) != "ok":
         raise PromotionError(f"run {run_id} did not finish ({run.info.status}): "
                              f"{t.get(tags.ERROR, '')[:200]}")
+    key = t.get(tags.PROMOTION_K, "k10")
     return Candidate(run_id, t.get(tags.EXPERIMENT, ""), t.get(tags.MODEL, ""),
-                     t.get(tags.FAMILY, ""), t.get(tags.SPLIT, ""),
-                     t.get(tags.PROMOTION_K, "k10"), dict(run.data.metrics),
-                     dict(run.data.params),
+                     t.get(tags.FAMILY, ""), t.get(tags.SPLIT, ""), key,
+                     dict(run.data.metrics), dict(run.data.params),
                      dt.datetime.fromtimestamp(run.info.end_time / 1000, tz=dt.UTC),
-                     t.get(tags.MODEL_URI) or f"runs:/{run_id}/{tags.MODEL_ARTIFACT}")
+                     t.get(tags.MODEL_URI) or f"runs:/{run_id}/{tags.MODEL_ARTIFACT}",
+                     _split_diffs(client, run, f"baseline_diff_precision_at_{key}"))
+
+
+def _split_diffs(client: Any, run: Any, metric: str) -> dict[str, float]:
+    """`metric` of every finished run of the same model in the same `train` run."""
+    t = run.data.tags
+    parent = t.get("mlflow.parentRunId")
+    if not parent:
+        return {}
+    siblings = client.search_runs(
+        [run.info.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{parent}' and "
+        f"tags.`{tags.STATUS}` = 'ok' and attributes.status = 'FINISHED'", max_results=5000)
+    return {r.data.tags[tags.SPLIT]: r.data.metrics[metric] for r in siblings
+            if r.data.tags.get(tags.MODEL) == t.get(tags.MODEL) and metric in r.data.metrics}
 
 
 def best_candidate(client: Any, experiment: str, metric: str) -> Candidate:
@@ -285,6 +315,17 @@ def _registry_version(client: Any, run_id: str, model_uri: str) -> str:
     return str(mv.version)
 
 
+def _hyperparameters(cand: Candidate) -> dict[str, Any]:
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return dict(mlflow.artifacts.load_dict(
+            f"runs:/{cand.run_id}/{tags.HYPERPARAMETERS_ARTIFACT}"))
+    except (MlflowException, OSError):  # a run logged without it: its params, as text
+        return {k: v for k, v in cand.params.items() if k.startswith(("hp.", "param."))}
+
+
 def promote(
     engine: Engine, client: Any, cand: Candidate, *, force: bool = False,
     reason: str | None = None, now: dt.datetime | None = None,
@@ -299,9 +340,7 @@ def promote(
                           "--reason TEXT (recorded).")
     registry_version = _registry_version(client, cand.run_id, cand.model_uri)
     model_version = f"{REGISTERED_MODEL}/{registry_version}"
-    hyper = {k: v for k, v in cand.params.items() if k.startswith(("hp.", "param."))} | {
-        "model": cand.model, "family": cand.family, "calibration": cand.params.get(
-            "calibration"), "seed": cand.params.get("seed")}
+    hyper = _hyperparameters(cand)
     with engine.begin() as conn:
         if (current := active_version(conn)) is not None and current.model_version == \
                 model_version:

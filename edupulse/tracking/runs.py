@@ -28,6 +28,7 @@ from edupulse.tracking.provenance import Provenance
 
 MODEL_ARTIFACT = "model"
 CONFIG_ARTIFACT_DIR = "config"
+HYPERPARAMETERS_ARTIFACT = "hyperparameters.json"  # typed, for model_metadata
 SCORES_ARTIFACT = "test_scores.csv"  # student_id, as_of_date, score, label (fairness audit)
 KIND, EXPERIMENT, SPLIT, MODEL, FAMILY = (
     "edupulse.kind", "edupulse.experiment", "edupulse.split", "edupulse.model", "edupulse.family"
@@ -39,6 +40,7 @@ TRAIN_FP, TEST_FP, STATUS, ERROR = (
     "edupulse.train_fingerprint", "edupulse.test_fingerprint", "edupulse.status", "edupulse.error"
 )
 PROMOTION_K, FIT_SECONDS = "edupulse.promotion_k", "edupulse.fit_seconds"
+ORACLE_FP = "edupulse.oracle_fingerprint"  # hash of the true probabilities of the test rows
 MODEL_URI = "edupulse.model_uri"  # models:/<logged model id>, what the registry registers
 
 
@@ -81,6 +83,7 @@ def log_dataset_summary(summary: Mapping[str, Any]) -> None:
 def log_model_run(
     parent: ParentRun, config: ExperimentConfig, data: SplitData, result: TrainResult,
     prov: Provenance, extra_metrics: Mapping[str, float], baseline_scores: np.ndarray | None,
+    oracle_fingerprint: str | None = None,
 ) -> str:
     """One nested run for a fitted model on one split; returns its run id."""
     import mlflow
@@ -89,10 +92,14 @@ def log_model_run(
 
     tags = _child_tags(config, data, result.model, prov) | {
         STATUS: "ok", FIT_SECONDS: f"{result.fit_seconds:.3f}"}
+    if oracle_fingerprint:
+        tags[ORACLE_FP] = oracle_fingerprint
     with mlflow.start_run(experiment_id=parent.experiment_id, nested=True,
                           parent_run_id=parent.run_id, run_name=f"{result.model.name} | "
                           f"{data.name}", tags=tags) as run:
         mlflow.log_params(_model_params(config, data, result.model, result.estimator))
+        mlflow.log_dict(hyperparameters(config, result.model, result.estimator),
+                        HYPERPARAMETERS_ARTIFACT)
         metrics = {**result.metrics(), **extra_metrics}
         mlflow.log_metrics({k: v for k, v in metrics.items() if _finite(v)})
         info = _log_model(result.estimator, data.X_train, prov)
@@ -162,6 +169,21 @@ def _model_params(
         "calibration": f"{config.calibration.method}/{config.calibration.folds} student folds",
         "n_features": data.X_train.shape[1], "seed": config.seed,
     }
+
+
+def hyperparameters(config: ExperimentConfig, model: ModelRun, estimator: Any) -> dict[str, Any]:
+    """The model's own parameters (JSON types) and how it was calibrated, for model_metadata."""
+    from edupulse.modeling.estimators import base_model
+
+    inner = base_model(estimator)
+    inner = inner.steps[-1][1] if hasattr(inner, "steps") else inner
+    params = {k: v for k, v in inner.get_params(deep=False).items()
+              if isinstance(v, str | int | float | bool | type(None))}
+    return {"model": model.name, "family": model.family, "grid_params": dict(model.params),
+            "estimator": type(inner).__name__, "params": params,
+            "calibration": {"method": config.calibration.method,
+                            "folds": config.calibration.folds, "grouped_by": "student"},
+            "features": list(config.features.columns()), "seed": config.seed}
 
 
 def _log_model(estimator: Any, X_train: pd.DataFrame, prov: Provenance) -> Any:

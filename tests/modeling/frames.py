@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from edupulse.experiment import ExperimentConfig, parse_experiment
 from edupulse.features.columns import MODEL_FEATURES
+from edupulse.modeling.splits import Split
 
 CONFIG = """\
 config_version: 1
@@ -35,17 +35,11 @@ def config(text: str = CONFIG) -> ExperimentConfig:
     return parse_experiment(text)
 
 
-@dataclass(frozen=True)
-class Split:
-    train_as_of_dates: tuple[dt.date, ...]
-    test_as_of_dates: tuple[dt.date, ...]
+def splits(cfg: ExperimentConfig) -> tuple[Split, ...]:
+    """The config's splits, as `edupulse train` makes them."""
+    from edupulse.tracking.pipeline import make_splits
 
-
-def splits(cfg: ExperimentConfig) -> list[Split]:
-    """What edupulse.modeling.splits gives for the config (label windows closed by the test)."""
-    horizon = dt.timedelta(days=cfg.label.horizon_days)
-    return [Split(tuple(d for d in cfg.temporal.training_dates() if d + horizon <= t), (t,))
-            for t in cfg.temporal.test_dates]
+    return make_splits(cfg)
 
 
 def feature_and_label_frames(

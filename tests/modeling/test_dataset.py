@@ -11,7 +11,8 @@ import pytest
 from edupulse.experiment import CohortSpec
 from edupulse.features.columns import MODEL_FEATURES
 from edupulse.modeling.dataset import DatasetError, assemble, fingerprint, split_data
-from tests.modeling.frames import Split, feature_and_label_frames
+from edupulse.modeling.splits import Split
+from tests.modeling.frames import feature_and_label_frames
 
 D1, D2, D3 = dt.date(2024, 10, 4), dt.date(2024, 10, 11), dt.date(2025, 1, 10)
 
@@ -64,7 +65,7 @@ def test_bad_inputs_say_what_is_wrong(frames) -> None:  # type: ignore[no-untype
 
 def test_split_takes_its_dates_only(frames) -> None:  # type: ignore[no-untyped-def]
     ds = assemble(*frames, MODEL_FEATURES)
-    data = split_data(ds, Split((D1, D2), (D3,)))
+    data = split_data(ds, Split((D1, D2), D3, 84))
     assert data.name == "test-2025-01-10"
     assert len(data.X_train) == 120 and len(data.X_test) == 60
     assert list(data.X_train.columns) == list(MODEL_FEATURES)  # no ids, no grouping columns
@@ -75,32 +76,32 @@ def test_split_without_rows_or_with_one_class_is_refused(frames) -> None:  # typ
     feats, labels = frames
     ds = assemble(feats, labels, MODEL_FEATURES)
     with pytest.raises(DatasetError, match="no labelled test rows for as-of date.*2025-03-07"):
-        split_data(ds, Split((D1,), (dt.date(2025, 3, 7),)))
+        split_data(ds, Split((D1,), dt.date(2025, 3, 7), 84))
     ds = assemble(feats, labels.assign(label=0), MODEL_FEATURES)
     with pytest.raises(DatasetError, match="training rows hold only label 0"):
-        split_data(ds, Split((D1,), (D3,)))
+        split_data(ds, Split((D1,), D3, 84))
 
 
 def test_fingerprint_ignores_row_order_and_ids_but_not_values(frames) -> None:  # type: ignore[no-untyped-def]
     feats, labels = frames
-    data = split_data(assemble(feats, labels, MODEL_FEATURES), Split((D1, D2), (D3,)))
+    data = split_data(assemble(feats, labels, MODEL_FEATURES), Split((D1, D2), D3, 84))
     # a reload: new UUIDs, rows in another order -> the same fingerprint
     new_ids = {old: f"x-{i}" for i, old in enumerate(feats.student_id.unique())}
     shuffled = feats.sample(frac=1, random_state=1).assign(
         student_id=lambda f: f.student_id.map(new_ids))
     relabel = labels.assign(student_id=labels.student_id.map(new_ids))
-    again = split_data(assemble(shuffled, relabel, MODEL_FEATURES), Split((D1, D2), (D3,)))
+    again = split_data(assemble(shuffled, relabel, MODEL_FEATURES), Split((D1, D2), D3, 84))
     assert again.fingerprint == data.fingerprint
     # one changed value in the training rows -> a different training fingerprint
     changed = feats.copy()
     changed.loc[0, "gpa_ytd"] += 0.001
-    other = split_data(assemble(changed, labels, MODEL_FEATURES), Split((D1, D2), (D3,)))
+    other = split_data(assemble(changed, labels, MODEL_FEATURES), Split((D1, D2), D3, 84))
     assert other.fingerprint.train != data.fingerprint.train
     assert other.fingerprint.test == data.fingerprint.test
     # one flipped label in the test rows -> a different test fingerprint
     flipped = labels.copy()
     flipped.loc[flipped.index[-1], "label"] ^= 1
-    other = split_data(assemble(feats, flipped, MODEL_FEATURES), Split((D1, D2), (D3,)))
+    other = split_data(assemble(feats, flipped, MODEL_FEATURES), Split((D1, D2), D3, 84))
     assert other.fingerprint.test != data.fingerprint.test
     assert other.fingerprint.combined != data.fingerprint.combined
 

@@ -35,3 +35,26 @@ def mlflow_settings(
     yield settings
     while mlflow.active_run() is not None:
         mlflow.end_run()
+
+
+@pytest.fixture(scope="session")
+def tiny_district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 90-student synthetic district (36 weeks from 2024-08-26) written as CSV files."""
+    from edupulse.data.synth import SynthConfig, generate, write
+
+    out = tmp_path_factory.mktemp("tiny-district")
+    write(generate(SynthConfig(students=90, seed=3)), out)
+    return out
+
+
+@pytest.fixture
+def loaded_db_url(db_url: str, tiny_district: Path) -> str:
+    """A fresh database on each backend holding the tiny district, loaded by `edupulse load`."""
+    from typer.testing import CliRunner
+
+    from edupulse.cli import app
+
+    result = CliRunner().invoke(app, ["load", str(tiny_district), "--db", db_url])
+    assert result.exit_code == 0, result.output
+    return db_url
+

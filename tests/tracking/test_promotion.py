@@ -167,9 +167,10 @@ def test_a_model_that_does_not_beat_the_baseline_is_refused(
     engine: Engine, client: Any, logged: dict[str, Any]
 ) -> None:
     cand = p.candidate(client, logged["ids"][("abc_baseline", "test-2025-02-07")])
-    with pytest.raises(p.GateRefused, match=r"does not beat the ABC baseline at "
-                       r"precision@k10: .*difference \+0\.0000\)\. Refused: promote it anyway "
-                       r"only with --force --reason TEXT"):
+    with pytest.raises(p.GateRefused, match=r"abc_baseline does not beat the ABC baseline at "
+                       r"precision@k10: mean difference \+0\.0000 over 2 split\(s\) "
+                       r"\(test-2025-01-10 \+0\.0000, test-2025-02-07 \+0\.0000\)\. Refused: "
+                       r"promote it anyway only with --force --reason TEXT"):
         p.promote(engine, client, cand)
     assert _rows(engine, MM) == [] and _rows(engine, MA) == []
     assert client.search_registered_models() == []  # nothing registered either
@@ -208,8 +209,15 @@ def test_promotion_registers_sets_the_alias_and_writes_the_spec_shape(
     assert perf["auc_roc"] == cand.metrics["auc"]
     assert perf["validation_loss"] == cand.metrics["log_loss"]
     assert perf["training_samples"] == int(cand.metrics["training_samples"])
-    assert perf["edupulse"]["baseline_diff"]["precision_at_k10"] == cand.baseline_diff
-    assert row.hyperparameters["hp.C"] == "0.5" and row.hyperparameters["seed"] == "5"
+    assert perf["edupulse"]["baseline_diff"]["precision_at_k10"] == \
+        cand.metrics["baseline_diff_precision_at_k10"]
+    gate = perf["edupulse"]["gate"]
+    assert set(gate["per_split"]) == {"test-2025-01-10", "test-2025-02-07"}
+    assert gate["mean_over_splits"] == pytest.approx(sum(gate["per_split"].values()) / 2)
+    hyper = row.hyperparameters
+    assert hyper["params"]["C"] == 0.5 and hyper["seed"] == 5 and hyper["grid_params"] == {
+        "C": 0.5}
+    assert hyper["calibration"] == {"method": "sigmoid", "folds": 3, "grouped_by": "student"}
     # promoting it again changes nothing
     again = p.promote(engine, client, cand)
     assert again.already_active and len(_rows(engine, MA)) == 1
@@ -258,3 +266,8 @@ def test_gate_message_by_hand() -> None:
         is None
     assert "no comparison with the ABC baseline" in (p.gate_message(
         replace(cand, metrics={})) or "")
+    # with several splits the gate is the mean: one losing split does not sink a model that
+    # wins on average, and one winning split does not carry a model that loses on average
+    assert p.gate_message(replace(cand, split_diffs={"a": 0.117, "b": -0.021})) is None
+    assert "mean difference -0.0200 over 2 split(s) (a +0.0100, b -0.0500)" in (p.gate_message(
+        replace(cand, split_diffs={"a": 0.01, "b": -0.05})) or "")

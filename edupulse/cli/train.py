@@ -1,0 +1,80 @@
+"""`edupulse train EXPERIMENT.yaml` and `edupulse reproduce RUN_ID`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from edupulse.cli.common import DbOption, engine_for, fail
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("reproduce")(reproduce)
+
+
+def train(
+    experiment: Annotated[Path, typer.Argument(help="Experiment config (experiments/*.yaml).")],
+    db: DbOption = None,
+) -> None:
+    """Build missing features and labels, fit the model grid on every temporal split, log it
+    all to MLflow (one parent run, a nested run per model x split)."""
+    from edupulse.experiment import ExperimentConfigError, load_experiment
+    from edupulse.tracking.pipeline import run_experiment
+
+    try:
+        config = load_experiment(experiment)
+    except ExperimentConfigError as exc:
+        raise fail(str(exc)) from None
+    s, engine = engine_for(db)
+    typer.echo(f"experiment {config.name}: database {s.safe_database_url}, "
+               f"MLflow {s.mlflow_tracking_uri}")
+    try:
+        out = run_experiment(engine, config, experiment.read_text(encoding="utf-8"),
+                             experiment.name, s, progress=sys.stderr.isatty(), echo=typer.echo)
+    except ValueError as exc:  # data that cannot make a training set: say what and stop
+        raise fail(str(exc), code=1) from None
+    typer.echo(f"parent run {out.parent_run_id} (experiment id {out.experiment_id}): "
+               f"{len(out.models) - len(out.failed)} model run(s) ok, {len(out.failed)} failed")
+    for m in out.failed:
+        typer.echo(f"  failed: {m.model} on {m.split}: {m.error}")
+    if out.failed:
+        raise typer.Exit(1)
+
+
+def reproduce(
+    run_id: Annotated[str, typer.Argument(help="A model run, or an experiment's parent run.")],
+    db: DbOption = None,
+) -> None:
+    """Re-run RUN_ID from its logged config on the current data and compare every metric."""
+    import mlflow
+
+    from edupulse.tracking import reproduce as rep
+    from edupulse.tracking.provenance import provenance
+
+    s, engine = engine_for(db)
+    mlflow.set_tracking_uri(s.mlflow_tracking_uri)
+    try:
+        results = rep.reproduce(engine, mlflow.MlflowClient(), run_id,
+                            progress=sys.stderr.isatty(), echo=typer.echo,
+                            commit=provenance().git_commit)
+    except rep.ReproduceError as exc:
+        raise fail(str(exc), code=1) from None
+    for r in results:
+        typer.echo(f"\nrun {r.run_id}: {r.model} on {r.split} (data {r.fingerprint[:16]}...)")
+        if r.code_changed:
+            typer.echo("  note: the code's git commit differs from the run's")
+        typer.echo(f"  {'metric':<40} {'original':>22} {'reproduced':>22}")
+        for c in r.checks:
+            now = "missing" if c.reproduced is None else repr(float(c.reproduced))
+            typer.echo(f"  {c.name:<40} {float(c.original)!r:>22} {now:>22}  "
+                       f"{'equal' if c.equal else 'DIFFERENT'}")
+    same = sum(r.identical for r in results)
+    n_metrics = sum(len(r.checks) for r in results)
+    typer.echo(f"\n{same} of {len(results)} run(s) reproduced with all {n_metrics} metrics equal"
+               if same == len(results) else f"\n{len(results) - same} run(s) DIFFER")
+    if same != len(results):
+        raise typer.Exit(1)
