@@ -31,28 +31,43 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--backends", nargs="+", default=["postgresql", "sqlite"])
-    ap.add_argument("--one", nargs=2, metavar=("BACKEND", "N"), help=argparse.SUPPRESS)
+    ap.add_argument("--setup", nargs=3, metavar=("BACKEND", "N", "DIR"), help=argparse.SUPPRESS)
+    ap.add_argument("--score", nargs=3, metavar=("URL", "TRACKING", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     # The synthetic feature generator and vector writer are shared with tests/scoring.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    if args.one:
-        run_one(args.one[0], int(args.one[1]))
+    if args.setup:
+        print(json.dumps(setup(args.setup[0], int(args.setup[1]), Path(args.setup[2]))))
+        return
+    if args.score:
+        measure(args.score[0], args.score[1], int(args.score[2]))
         return
     print(f"{'backend':<11} {'students':>9} {'seconds':>8} {'students/s':>11} {'peak MB':>8}")
     for backend in args.backends:
         for n in args.sizes:
-            out = subprocess.run([sys.executable, __file__, "--one", backend, str(n)],
-                                 check=True, capture_output=True, text=True).stdout
-            print(out.strip().splitlines()[-1], flush=True)
+            tmp = tempfile.mkdtemp(prefix="edupulse-bench-")
+            env = json.loads(_child("--setup", backend, str(n), tmp).splitlines()[-1])
+            try:
+                print(_child("--score", env["url"], env["tracking"], str(n)).splitlines()[-1],
+                      flush=True)
+            finally:
+                if env.get("dbname"):
+                    _drop(env["dbname"])
 
 
-def run_one(backend: str, n: int) -> None:
+def _child(*args: str) -> str:
+    """Each step in its own process, so the peak RSS printed is the scoring run's alone."""
+    return subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def setup(backend: str, n: int, tmp: Path) -> dict[str, str | None]:
+    """A migrated database with N students + features, and an active registered model."""
     import sqlalchemy as sa
 
     from edupulse.db import migrate
     from edupulse.db.session import make_engine
 
-    tmp = Path(tempfile.mkdtemp(prefix="edupulse-bench-"))
     dbname = None
     if backend == "sqlite":
         url = f"sqlite:///{tmp / 'bench.db'}"
@@ -61,27 +76,39 @@ def run_one(backend: str, n: int) -> None:
         admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
             c.exec_driver_sql(f"CREATE DATABASE {dbname}")
+        admin.dispose()
         url = sa.engine.make_url(PG_ADMIN).set(database=dbname).render_as_string(False)
     engine = make_engine(url)
-    try:
-        migrate.upgrade(engine)
-        _write_students(engine, n)
-        tracking = f"sqlite:///{tmp / 'mlflow.db'}"
-        _register_model(engine, tracking, tmp)
-        from edupulse.scoring.score import score
+    migrate.upgrade(engine)
+    _write_students(engine, n)
+    tracking = f"sqlite:///{tmp / 'mlflow.db'}"
+    _register_model(engine, tracking, tmp)
+    engine.dispose()
+    return {"url": url, "tracking": tracking, "dbname": dbname}
 
-        base_rss = _peak_mb()
-        t = time.perf_counter()
-        report = score(engine, AS_OF, tracking_uri=tracking, progress=False)
-        secs = time.perf_counter() - t
-        assert report.scored == n, report
-        print(f"{backend:<11} {n:>9,} {secs:>8.1f} {n / secs:>11,.0f} {_peak_mb():>8.0f}"
-              f"   (before scoring {base_rss:.0f} MB)")
-    finally:
-        engine.dispose()
-        if dbname:
-            with admin.connect() as c:
-                c.exec_driver_sql(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+
+def measure(url: str, tracking: str, n: int) -> None:
+    from edupulse.db.session import make_engine
+    from edupulse.scoring.score import score
+
+    engine = make_engine(url)
+    backend = engine.dialect.name
+    t = time.perf_counter()
+    report = score(engine, AS_OF, tracking_uri=tracking, progress=False)
+    secs = time.perf_counter() - t
+    assert report.scored == n, report
+    load = os.getloadavg()[0]
+    print(f"{backend:<11} {n:>9,} {secs:>8.1f} {n / secs:>11,.0f} {_peak_mb():>8.0f}"
+          f"   (load average {load:.1f} on {os.cpu_count()} cores)")
+
+
+def _drop(dbname: str) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+    admin.dispose()
 
 
 def _peak_mb() -> float:
@@ -123,14 +150,16 @@ def _register_model(engine, tracking: str, tmp: Path) -> None:  # type: ignore[n
     import mlflow.sklearn
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
 
     from tests.scoring.conftest import TRUSTED, activate
 
     X, y = _features(20_000, seed=3)
-    model = CalibratedClassifierCV(
-        HistGradientBoostingClassifier(max_iter=100, max_leaf_nodes=31, early_stopping=False,
-                                       random_state=0),
-        method="sigmoid", cv=3, ensemble=False).fit(X, y)
+    with threadpool_limits(limits=1):  # see ScoringConfig.threads: faster on a busy machine
+        model = CalibratedClassifierCV(
+            HistGradientBoostingClassifier(max_iter=100, max_leaf_nodes=31,
+                                           early_stopping=False, random_state=0),
+            method="sigmoid", cv=3, ensemble=False).fit(X, y)
     mlflow.set_tracking_uri(tracking)
     exp = mlflow.create_experiment("bench", artifact_location=(tmp / "art").as_uri())
     with mlflow.start_run(experiment_id=exp):

@@ -69,13 +69,17 @@ def score(
     on_chunk: ChunkHook | None = None,
 ) -> ScoreReport:
     """Score every eligible student as of `as_of` with the active (or named) model version."""
+    from threadpoolctl import threadpool_limits
+
     started = time.perf_counter()
+    config = config or ScoringConfig()
     with engine.connect() as conn:
         ref = resolve(conn, model_version)
     pinned = load(ref, tracking_uri)
     frame, built = feature_frame(engine, as_of, progress=progress)
-    report = score_frame(engine, frame, as_of, pinned, config or ScoringConfig(),
-                         progress=progress, on_chunk=on_chunk)
+    with threadpool_limits(limits=config.threads):
+        report = score_frame(engine, frame, as_of, pinned, config, progress=progress,
+                             on_chunk=on_chunk)
     return _with(report, features_built=built, seconds=time.perf_counter() - started)
 
 
