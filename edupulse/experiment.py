@@ -10,11 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -26,6 +24,7 @@ from pydantic import (
 )
 
 from edupulse.features.columns import MODEL_FEATURES
+from edupulse.yaml_config import describe, line_of, read_yaml
 
 CONFIG_VERSION: Final = 1
 OUTCOMES: Final = ("dropout", "course_failure", "chronic_absence", "any_adverse")
@@ -283,18 +282,6 @@ class ExperimentConfig(_Strict):
 # --- reading -------------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML without implicit timestamps: pydantic parses the dates, so '2025-02-30' gets a
-    message naming the key instead of PyYAML's bare ValueError."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_KEYED = re.compile(r"^([A-Za-z_]+(?:\.[A-Za-z_]+|\[\d+\])*): (.*)$", re.S)
-
-
 def load_experiment(path: str | Path) -> ExperimentConfig:
     """Read and validate `path`; raises ExperimentConfigError naming file, line and key."""
     path = Path(path)
@@ -308,10 +295,9 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
 def parse_experiment(text: str, source: str = "<string>") -> ExperimentConfig:
     """Validate YAML `text`; `source` is the file name the messages carry."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
-        root = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise ExperimentConfigError(f"{source}: not valid YAML: {exc}") from None
+        data, root = read_yaml(text)
+    except ValueError as exc:
+        raise ExperimentConfigError(f"{source}: {exc}") from None
     if not isinstance(data, dict):
         raise ExperimentConfigError(
             f"{source}: expected a mapping of keys (config_version, name, label, ...) at the top"
@@ -319,94 +305,10 @@ def parse_experiment(text: str, source: str = "<string>") -> ExperimentConfig:
     version = data.get("config_version")
     if version != CONFIG_VERSION or isinstance(version, bool):
         raise ExperimentConfigError(
-            f"{source}{_line(root, ('config_version',))}: key 'config_version': expected "
+            f"{source}{line_of(root, ('config_version',))}: key 'config_version': expected "
             f"{CONFIG_VERSION} (the config version this EduPulse reads), got {version!r}"
         )
     try:
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:
-        raise ExperimentConfigError(_describe(exc, source, root)) from None
-
-
-def _describe(exc: ValidationError, source: str, root: yaml.Node | None) -> str:
-    errors = exc.errors(include_url=False)
-    locs = [tuple(p for p in e["loc"] if not _is_union_tag(p)) for e in errors]
-    lines = []
-    for err, loc in zip(errors, locs, strict=True):
-        if any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs):
-            continue  # a container's complaint that follows from its item's own error
-        msg = err["msg"].removeprefix("Value error, ")
-        if msg.startswith("Input should be "):
-            msg = "expected " + msg.removeprefix("Input should be ")
-        if not loc and (m := _KEYED.match(msg)):
-            loc, msg = _parse_dotted(m.group(1)), m.group(2)
-        if err["type"] == "extra_forbidden":
-            msg = f"unknown key; expected one of: {', '.join(_allowed_keys(loc[:-1]))}"
-        elif err["type"] == "missing":
-            msg = "missing; this key is required"
-        elif not isinstance(err.get("input"), dict | list) and "got " not in msg:
-            msg = f"{msg} (got {err.get('input')!r})"
-        lines.append(f"{source}{_line(root, loc)}: key '{_dotted(loc) or '(top level)'}': {msg}")
-    return "\n".join(lines)
-
-
-def _is_union_tag(part: Any) -> bool:
-    # Members of a union show up in error locations under their type names.
-    return isinstance(part, str) and (
-        "[" in part or part in ("str", "int", "float", "bool", "none")
-    )
-
-
-def _dotted(loc: Sequence[Any]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _parse_dotted(key: str) -> tuple[Any, ...]:
-    parts: list[Any] = []
-    for name, index in re.findall(r"([A-Za-z_]+)|\[(\d+)\]", key):
-        parts.append(name if name else int(index))
-    return tuple(parts)
-
-
-def _allowed_keys(loc: Sequence[Any]) -> list[str]:
-    model: type[BaseModel] | None = ExperimentConfig
-    for part in loc:
-        if isinstance(part, int) or model is None:
-            continue
-        field = model.model_fields.get(part)
-        model = _model_in(field.annotation) if field is not None else None
-    return list(model.model_fields) if model is not None else []
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        if (found := _model_in(arg)) is not None:
-            return found
-    return None
-
-
-def _line(root: yaml.Node | None, loc: Sequence[Any]) -> str:
-    """', line N' of the deepest YAML node on `loc`: the row a reader should look at."""
-    node, line = root, None
-    for part in loc:
-        step = _child(node, part)
-        if step is None:
-            break
-        marker, node = step
-        line = marker.start_mark.line + 1
-    return f", line {line}" if line is not None else ""
-
-
-def _child(node: yaml.Node | None, part: Any) -> tuple[yaml.Node, yaml.Node] | None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == str(part):
-                return key, value
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part], node.value[part]
-    return None
+        raise ExperimentConfigError(describe(exc, source, root, ExperimentConfig)) from None
