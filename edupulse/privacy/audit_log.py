@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -82,13 +82,14 @@ def record_changes(
     conn: sa.Connection,
     table: str,
     operation: Operation | str,
-    student_ids: Iterable[uuid.UUID | None],
+    student_ids: Iterable[uuid.UUID | None] | Mapping[uuid.UUID | None, int],
     columns: Sequence[str] | None = None,
     *,
     actor: str | None = None,
 ) -> int:
-    """Log a statement's changes to `table`: one entry per student, `student_ids` holding the
-    student of every changed row (repeats count rows). Call it inside the writing transaction so
+    """Log a statement's changes to `table`: one entry per student. `student_ids` holds the
+    student of every changed row (repeats count rows), or is a mapping {student: rows changed}
+    such as a Counter. Call it inside the writing transaction so
     the history commits or rolls back with the change. Returns the number of entries written;
     0 where the database's triggers already log `table`."""
     op = Operation(operation)
@@ -102,7 +103,7 @@ def record_changes(
     if logged_by_database(conn, table):
         return 0
     changed = [c for c in known if c in set(columns or ())] if op is Operation.UPDATE else None
-    counts = Counter(student_ids)
+    counts = {sid: n for sid, n in Counter(student_ids).items() if n > 0}
     if not counts:
         return 0
     now = dt.datetime.now(dt.UTC)

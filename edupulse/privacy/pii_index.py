@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import sqlalchemy as sa
 
@@ -49,6 +50,7 @@ WORD = re.compile(r"[^\W_]+")
 ID_RUN = re.compile(r"[A-Za-z0-9_-]+")
 PHONE = re.compile(r"[+(]?\d[\d ().\-/]{5,22}\d")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+BIRTH = re.compile(r"(?<![a-z])(dob|born)(?![a-z])|d\.o\.b|birth", re.I)
 URL_PASSWORD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]+:([^\s@/'\"]+)@", re.I)
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?"
@@ -103,20 +105,21 @@ class PiiIndex:
         return (f"PiiIndex(students={self.students}, name_forms={len(self.names)}, "
                 f"single_names={len(self.single_names)}, ids={len(self.district_ids)})")
 
-    @property
+    # Derived sets, computed once per index (detect() runs per line).
+    @cached_property
     def phrase_lengths(self) -> tuple[int, ...]:
-        return tuple(sorted({len(p) for p in self.names | self.contacts}))
+        return tuple(sorted({len(p) for p in self.names | self.contacts}, reverse=True))
 
-    @property
+    @cached_property
     def name_tokens(self) -> frozenset[str]:
         """Every token that can start or be part of a match (a cheap pre-filter)."""
         return frozenset(t for p in self.names | self.contacts for t in p) | self.single_names
 
-    @property
-    def phone_lengths(self) -> frozenset[int]:
-        return frozenset(len(p) for p in self.phones)
+    @cached_property
+    def phone_lengths(self) -> tuple[int, ...]:
+        return tuple(sorted({len(p) for p in self.phones}, reverse=True))
 
-    @property
+    @cached_property
     def birth_years(self) -> frozenset[int]:
         return frozenset(d.year for d in self.dates_of_birth)
 
@@ -205,7 +208,15 @@ def _mask_phone(value: str) -> str:
     return "".join(out)
 
 
-def might_match(text: str, index: PiiIndex) -> bool:
+def birth_context(text: str) -> bool:
+    """Does `text` speak of birth dates? A date alone (an enrollment date, an as-of date) is
+    often some student's birthday by chance; a date is reported only where it is labelled."""
+    folded = text.casefold()
+    return any(w in folded for w in ("dob", "born", "d.o.b", "birth")) and \
+        BIRTH.search(text) is not None
+
+
+def might_match(text: str, index: PiiIndex, dates: bool = True) -> bool:
     """A fast, conservative pre-filter over a large block: False means detect() finds nothing."""
     folded = text.casefold()
     if not index.name_tokens.isdisjoint(WORD.findall(folded)):
@@ -214,19 +225,20 @@ def might_match(text: str, index: PiiIndex) -> bool:
         return True
     if index.emails and "@" in text and not index.emails.isdisjoint(EMAIL.findall(folded)):
         return True
-    if URL_PASSWORD.search(text):
+    if "://" in text and URL_PASSWORD.search(text):
         return True
     if index.phones and any(_phone_hit(m, index) for m in PHONE.findall(text)):
         return True
-    return bool(index.dates_of_birth) and any(True for _ in _dob_hits(text, index))
+    return dates and bool(index.dates_of_birth) and any(True for _ in _dob_hits(text, index))
 
 
-def detect(text: str, index: PiiIndex) -> list[Hit]:
-    """Every identifying value in `text` (one line), masked, overlapping hits merged."""
+def detect(text: str, index: PiiIndex, dates: bool = True) -> list[Hit]:
+    """Every identifying value in `text` (one line), masked, overlapping hits merged; dates of
+    birth only when `dates` (see birth_context)."""
     hits: list[Hit] = []
     words = [(m.group().casefold(), m.start(), m.end()) for m in WORD.finditer(text)]
     covered: set[int] = set()
-    for n in reversed(index.phrase_lengths):
+    for n in index.phrase_lengths:
         for i in range(len(words) - n + 1):
             if covered.intersection(range(i, i + n)):
                 continue
@@ -252,7 +264,7 @@ def detect(text: str, index: PiiIndex) -> list[Hit]:
         if span:
             start, end = m.start() + span[0], m.start() + span[1]
             hits.append(Hit(start, end, "contact", _mask_phone(text[start:end])))
-    for start, end, year in _dob_hits(text, index):
+    for start, end, year in _dob_hits(text, index) if dates else ():
         hits.append(Hit(start, end, "date_of_birth", f"{year}-**-**"))
     for m in URL_PASSWORD.finditer(text):
         if set(m.group(1)) != {"*"}:
@@ -264,18 +276,21 @@ def _phone_hit(candidate: str, index: PiiIndex) -> bool:
     return _phone_span(candidate, index) is not None
 
 
+_NOT_DIGIT = re.compile(r"\D+")
+
+
 def _phone_span(candidate: str, index: PiiIndex) -> tuple[int, int] | None:
     """Where in `candidate` a known phone number's digits are (whole, leading or trailing)."""
-    positions = [i for i, ch in enumerate(candidate) if ch.isdigit()]
-    d = "".join(candidate[i] for i in positions)
+    d = _NOT_DIGIT.sub("", candidate)
     if len(d) < 7:
         return None
     if d in index.phones:
         return 0, len(candidate)
-    for n in sorted(index.phone_lengths, reverse=True):
-        if n < len(d) and d[-n:] in index.phones:
-            return positions[-n], len(candidate)
-        if n < len(d) and d[:n] in index.phones:
+    for n in index.phone_lengths:
+        if n < len(d) and (d[-n:] in index.phones or d[:n] in index.phones):
+            positions = [i for i, ch in enumerate(candidate) if ch.isdigit()]
+            if d[-n:] in index.phones:
+                return positions[-n], len(candidate)
             return 0, positions[n - 1] + 1
     return None
 

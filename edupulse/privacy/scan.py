@@ -11,6 +11,7 @@ and PDFs cannot be read and are listed as skipped. A Finding carries a masked va
 
 from __future__ import annotations
 
+import csv
 import gzip
 import html
 import io
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from edupulse.config import Settings
-from edupulse.privacy.pii_index import PiiIndex, build_index, detect, might_match
+from edupulse.privacy.pii_index import PiiIndex, birth_context, build_index, detect, might_match
 
 __all__ = ["Finding", "PiiIndex", "ScanResult", "build_index", "default_roots", "scan",
            "scan_paths"]
@@ -130,21 +131,56 @@ def scan_file(path: Path, index: PiiIndex, kind: str | None = None) -> list[Find
     return _scan_text(path, index, html_tags=kind == "html")
 
 
-def _findings(path: Path, location: str, text: str, index: PiiIndex) -> list[Finding]:
-    return [Finding(str(path), location, h.kind, h.masked) for h in detect(text, index)]
+def _findings(path: Path, location: str, text: str, index: PiiIndex,
+              dates: bool = True) -> list[Finding]:
+    return [Finding(str(path), location, h.kind, h.masked)
+            for h in detect(text, index, dates=dates)]
+
+
+class _BirthColumns:
+    """In a CSV/TSV file, dates of birth are looked for in the columns whose header says so
+    (date_of_birth, dob, birthdate ...) and on lines that mention birth."""
+
+    def __init__(self, header: str, delimiter: str) -> None:
+        self.delimiter = delimiter
+        fields = next(csv.reader([header], delimiter=delimiter), [])
+        self.columns = [i for i, name in enumerate(fields) if birth_context(name)]
+
+    def findings(self, path: Path, line_no: int, line: str, index: PiiIndex) -> list[Finding]:
+        if birth_context(line) or not self.columns:
+            return _findings(path, f"line {line_no}", line, index, dates=birth_context(line))
+        found = _findings(path, f"line {line_no}", line, index, dates=False)
+        fields = next(csv.reader([line], delimiter=self.delimiter), [])
+        for i in self.columns:
+            if i < len(fields):
+                found += [f for f in _findings(path, f"line {line_no}", fields[i], index)
+                          if f.kind == "date_of_birth"]
+        return found
 
 
 def _scan_text(path: Path, index: PiiIndex, html_tags: bool = False) -> list[Finding]:
     found: list[Finding] = []
+    suffix = _suffix(path)
     with _open(path) as raw:
         fh = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
         line_no = 0
+        columns: _BirthColumns | None = None
         while lines := fh.readlines(BLOCK):
             if html_tags:
                 lines = [html.unescape(_TAG.sub(" ", line)) for line in lines]
-            if might_match("".join(lines), index):
-                for i, line in enumerate(lines, start=line_no + 1):
-                    found.extend(_findings(path, f"line {i}", line, index))
+            if line_no == 0 and suffix in (".csv", ".tsv"):
+                columns = _BirthColumns(lines[0], "\t" if suffix == ".tsv" else ",")
+            block = "".join(lines)
+            if columns is not None:
+                dates = bool(columns.columns) or birth_context(block)
+                if might_match(block, index, dates):
+                    for i, line in enumerate(lines, start=line_no + 1):
+                        found.extend(columns.findings(path, i, line, index))
+            else:
+                dates = birth_context(block)
+                if might_match(block, index, dates):
+                    for i, line in enumerate(lines, start=line_no + 1):
+                        found.extend(_findings(path, f"line {i}", line, index, dates))
             line_no += len(lines)
     return found
 
@@ -156,8 +192,10 @@ def _scan_binary(path: Path, index: PiiIndex) -> list[Finding]:
         while block := fh.read(BLOCK):
             for m in _PRINTABLE.finditer(block):
                 text = m.group().decode("utf-8", errors="replace")
-                if might_match(text, index):
-                    found.extend(_findings(path, f"byte {offset + m.start()}", text, index))
+                dates = birth_context(text)
+                if might_match(text, index, dates):
+                    found.extend(_findings(path, f"byte {offset + m.start()}", text, index,
+                                           dates))
             offset += len(block)
     return found
 
@@ -181,10 +219,12 @@ def _scan_notebook(path: Path, index: PiiIndex) -> list[Finding]:
 
 
 def _scan_lines(path: Path, where: str, text: str, index: PiiIndex) -> list[Finding]:
-    if not text or not might_match(text, index):
+    """One notebook source or output: dates of birth count where it mentions birth."""
+    dates = birth_context(text)
+    if not text or not might_match(text, index, dates):
         return []
     return [f for i, line in enumerate(text.splitlines(), start=1)
-            for f in _findings(path, f"{where} line {i}", line, index)]
+            for f in _findings(path, f"{where} line {i}", line, index, dates)]
 
 
 def _text(value: object) -> str:

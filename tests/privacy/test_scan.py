@@ -115,3 +115,17 @@ def test_index_built_from_the_database_catches_its_students(engine: sa.Engine,
         f.add_student(conn, first_name="Philippa", last_name="Ravenscroft")
     nb = _notebook(tmp_path / "run.ipynb", "Philippa Ravenscroft 0.97")
     assert [f.kind for f in scan_paths([nb], build_index(engine))] == ["name"]
+
+
+def test_a_date_counts_as_a_birth_date_only_where_it_is_labelled(tmp_path: Path,
+                                                                 index: PiiIndex) -> None:
+    """Ada's birthday, 2010-05-01, is also an ordinary date: it is reported in a birth column
+    or beside the word 'born', not as an enrollment date or an as-of date."""
+    (tmp_path / "a.csv").write_text("id,enrollment_date,date_of_birth\nP-1,2010-05-01,"
+                                    "2010-07-01\nP-2,2011-09-01,2010-05-01\n")
+    (tmp_path / "b.md").write_text("Scores as of 2010-05-01.\n")
+    (tmp_path / "c.md").write_text("Cohort notes\n\nAda was born on 2010-05-01.\n")
+    nb = _notebook(tmp_path / "d.ipynb", "    id  date_of_birth\n0  P-2     2010-05-01")
+    found = {(Path(f.path).name, f.location, f.kind) for f in scan_paths([tmp_path], index)}
+    assert found == {("a.csv", "line 3", "date_of_birth"), ("c.md", "line 3", "date_of_birth"),
+                     (nb.name, "cell 2 output 1 line 3", "date_of_birth")}
