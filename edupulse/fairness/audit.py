@@ -117,11 +117,16 @@ def run_audit(
                      {name: (labels[name], orders[name]) for name in orders},
                      n_boot=settings.n_boot, seed=settings.seed, progress=progress)
 
+    points = {name: m.group_metrics(label, flags.flagged, score, labels[name])
+              for name in orders if name != OVERALL}
+    # Every MetricFrame has the whole list as its "overall": take it from the first one.
+    first = next(iter(points.values()))
+    points = {OVERALL: first.loc[["__overall__"]].set_axis([ALL_STUDENTS])} | {
+        name: point.drop(index="__overall__").loc[orders[name]]
+        for name, point in points.items()}
     tables, rows_d, hidden = [], [], []
     notes = [*scored.notes, *_list_notes(flags, label)]
-    for name in orders:
-        point = m.group_metrics(label, flags.flagged, score, labels[name])
-        point = point.drop(index="__overall__").loc[orders[name]]
+    for name, point in points.items():
         cut = _suppress(name, point, groups, settings)
         hidden += cut
         tables.append(_metric_rows(name, point, reps[name].values, {s.group for s in cut},

@@ -77,7 +77,7 @@ def read_predictions(conn: sa.Connection, as_of: dt.date, model_version: str | N
         .where(when, p.c.model_version == version)
         .order_by(p.c.student_id, p.c.created_at, p.c.id)
     ).all()
-    frame = pd.DataFrame([(str(r[0]), r[1], _district(r[2]), *r[3:]) for r in rows],
+    frame = pd.DataFrame([(str(r[0]), r[1], district_of(r[2]), *r[3:]) for r in rows],
                          columns=["student_id", "score", DISTRICT, *attributes])
     if "grade_level" in frame:
         frame["grade_level"] = frame["grade_level"].astype("Int64")
@@ -85,7 +85,8 @@ def read_predictions(conn: sa.Connection, as_of: dt.date, model_version: str | N
     return frame, version
 
 
-def _district(meta: Any) -> str | None:
+def district_of(meta: Any) -> str | None:
+    """student_metadata's district code, or None."""
     return (meta or {}).get(codes.META_DISTRICT) if isinstance(meta, dict) else None
 
 

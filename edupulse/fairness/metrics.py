@@ -104,16 +104,23 @@ def _auc_metric(y_true: Any, y_pred: Any, score: Any) -> float:
     return auc(y_true, score)
 
 
+def metricframe_metrics() -> dict[str, Any]:
+    """n and every metric as MetricFrame callables (AUC takes the score as a sample param)."""
+    from fairlearn.metrics import count
+
+    return {"n": count, **{m: _rate_metric(m) for m in METRICS if m != "auc"},
+            "auc": _auc_metric}
+
+
 def group_metrics(
     label: np.ndarray, flagged: np.ndarray, score: np.ndarray, groups: pd.Series
 ) -> pd.DataFrame:
-    """n and every metric per group (rows indexed by group label) via fairlearn's MetricFrame."""
-    from fairlearn.metrics import MetricFrame, count
+    """n and every metric per group (rows indexed by group label, plus "__overall__") via
+    fairlearn's MetricFrame."""
+    from fairlearn.metrics import MetricFrame
 
-    funcs = {"n": count, **{m: _rate_metric(m) for m in METRICS if m != "auc"},
-             "auc": _auc_metric}
     mf = MetricFrame(
-        metrics=funcs, y_true=label.astype(int), y_pred=flagged.astype(int),
+        metrics=metricframe_metrics(), y_true=label.astype(int), y_pred=flagged.astype(int),
         sensitive_features=pd.Series(groups.to_numpy(dtype=object), name="group"),
         sample_params={"auc": {"score": score}},
     )

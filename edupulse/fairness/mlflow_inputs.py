@@ -19,7 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from edupulse.fairness.audit import AuditResult, AuditSource, ScoredList
-from edupulse.fairness.db_inputs import DISTRICT, SENSITIVE_COLUMNS, DatabaseList, _district
+from edupulse.fairness.db_inputs import DISTRICT, SENSITIVE_COLUMNS, DatabaseList, district_of
 from edupulse.fairness.inputs import CsvColumns, check_columns, read_text_csv, scored_from_text
 
 SCORES_ARTIFACT = "test_scores.csv"
@@ -71,7 +71,7 @@ def join_attributes(conn: sa.Connection, scored: ScoredList,
     s = Student.__table__
     rows = conn.execute(sa.select(s.c.id, s.c.student_metadata,
                                   *(s.c[a] for a in attributes))).all()
-    table = pd.DataFrame([(str(r[0]), _district(r[1]), *r[2:]) for r in rows],
+    table = pd.DataFrame([(str(r[0]), district_of(r[1]), *r[2:]) for r in rows],
                          columns=["id", DISTRICT, *attributes])
     joined = scored.frame[["id"]].merge(table, on="id", how="left", indicator=True)
     missing = int((joined["_merge"] == "left_only").sum())

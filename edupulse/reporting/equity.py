@@ -52,10 +52,6 @@ class Cell:
         return f"{100 * v:.1f}" if self.percent else f"{v:.2f}"
 
 
-def pct_text(value: float | None, digits: int = 1) -> str:
-    return "n/a" if value is None or not np.isfinite(value) else f"{100 * value:.{digits}f}%"
-
-
 def _f(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
@@ -142,7 +138,6 @@ def build_context(result: AuditResult, card: ModelCard, *, district: str | None 
         "flagged_metrics": FLAGGED_METRICS,
         "missed_metrics": MISSED_METRICS,
         "appendix_metrics": APPENDIX_METRICS,
-        "pct": pct_text,
         "mitigation": _mitigation_rows(result.mitigation),
     }
 
