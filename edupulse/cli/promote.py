@@ -26,7 +26,11 @@ def promote(
     reason: Annotated[str | None, typer.Option(help="Why; recorded with the activation.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Register a model as `edupulse-risk` (alias champion) and make it the active version."""
+    """Make a model the active version: registry `edupulse-risk`, alias champion.
+
+    Refused unless it beats the ABC rule at the experiment's promotion list (mean over its
+    splits), or --force --reason TEXT (recorded).
+    """
     import mlflow
 
     from edupulse.tracking import promotion as p

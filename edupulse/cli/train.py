@@ -20,8 +20,11 @@ def train(
     experiment: Annotated[Path, typer.Argument(help="Experiment config (experiments/*.yaml).")],
     db: DbOption = None,
 ) -> None:
-    """Build missing features and labels, fit the model grid on every temporal split, log it
-    all to MLflow (one parent run, a nested run per model x split)."""
+    """Fit an experiment's model grid on every temporal split and log it to MLflow.
+
+    Builds the features the experiment's as-of dates lack (stored ones are reused) and the
+    labels first; one parent run per experiment, a nested run per model x split.
+    """
     from edupulse.experiment import ExperimentConfigError, load_experiment
     from edupulse.tracking.pipeline import run_experiment
 
@@ -49,7 +52,10 @@ def reproduce(
     run_id: Annotated[str, typer.Argument(help="A model run, or an experiment's parent run.")],
     db: DbOption = None,
 ) -> None:
-    """Re-run RUN_ID from its logged config on the current data and compare every metric."""
+    """Re-run RUN_ID from its logged config on the current data; every metric must be equal.
+
+    Refuses, before fitting anything, when the data fingerprint differs from the run's.
+    """
     import mlflow
 
     from edupulse.tracking import reproduce as rep

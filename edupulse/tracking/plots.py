@@ -29,7 +29,7 @@ def precision_recall_at_k(
     baseline: np.ndarray | None = None, marks: Sequence[float] = (),
 ) -> Any:
     """Precision and recall of the top k% per as-of date, k = 1..50, with the baseline."""
-    fig, ax = _figure()
+    fig, ax = _figure(8.4, 4.2)
     prec, rec = m.precision_recall_curve_at_k(y, scores, as_of, PERCENTS)
     ax.plot(PERCENTS, prec, label="precision@k", color="#1f77b4")
     ax.plot(PERCENTS, rec, label="recall@k", color="#ff7f0e")
@@ -45,7 +45,7 @@ def precision_recall_at_k(
         ax.axvline(k, color="grey", lw=0.5)
     ax.set(xlabel="list size k (% of each as-of date's cohort)", ylabel="share", ylim=(0, 1.02),
            title=title)
-    ax.legend(fontsize=7, loc="center right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 

@@ -320,8 +320,9 @@ def _hyperparameters(cand: Candidate) -> dict[str, Any]:
     from mlflow.exceptions import MlflowException
 
     try:
-        return dict(mlflow.artifacts.load_dict(
-            f"runs:/{cand.run_id}/{tags.HYPERPARAMETERS_ARTIFACT}"))
+        with tags.quiet_downloads():
+            return dict(mlflow.artifacts.load_dict(
+                f"runs:/{cand.run_id}/{tags.HYPERPARAMETERS_ARTIFACT}"))
     except (MlflowException, OSError):  # a run logged without it: its params, as text
         return {k: v for k, v in cand.params.items() if k.startswith(("hp.", "param."))}
 

@@ -85,7 +85,8 @@ def load_config(parent: Any) -> ExperimentConfig:
 
     name = parent.data.tags.get(tags.CONFIG_FILE)
     uri = f"runs:/{parent.info.run_id}/{tags.CONFIG_ARTIFACT_DIR}/{name}"
-    text = mlflow.artifacts.load_text(uri)
+    with tags.quiet_downloads():
+        text = mlflow.artifacts.load_text(uri)
     return parse_experiment(text, source=f"{uri}")
 
 

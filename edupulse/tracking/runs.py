@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import math
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +45,21 @@ ORACLE_FP = "edupulse.oracle_fingerprint"  # hash of the true probabilities of t
 MODEL_URI = "edupulse.model_uri"  # models:/<logged model id>, what the registry registers
 
 
+@contextmanager
+def quiet_downloads() -> Iterator[None]:
+    """No MLflow download progress bar for the few small files EduPulse reads back."""
+    key = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    saved = os.environ.get(key)
+    os.environ[key] = "false"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = saved
+
+
 @dataclass(frozen=True)
 class ParentRun:
     run_id: str
@@ -71,6 +87,14 @@ def parent_run(
         mlflow.log_params(_flatten(config.model_dump(mode="json", exclude={"models"})))
         mlflow.log_param("models", ", ".join(r.name for r in config.model_runs()))
         yield ParentRun(run.info.run_id, experiment_id)
+
+
+def mark_model_training(experiment_id: str) -> None:
+    """Open the experiment in the UI's model-training view (runs, metrics), not the GenAI one."""
+    import mlflow
+
+    mlflow.MlflowClient().set_experiment_tag(experiment_id, "mlflow.experimentKind",
+                                             "custom_model_development")
 
 
 def log_dataset_summary(summary: Mapping[str, Any]) -> None:
