@@ -33,6 +33,7 @@ def seed(conn: sa.Connection, n: int = 6) -> Seeded:
             conn, district_id=f"{district}-{i:06d}", first_name=FIRST[i % 6],
             last_name=LAST[i % 6], date_of_birth=dt.date(2010 + i % 3, 1 + i, 10 + i),
             parent_contact=f"(555) 01{i}-45{i}7", gender="FM"[i % 2],
+            enrollment_date=dt.date(2019, 8, 26),
             student_metadata={"district_code": district, "school_code": f"{district}-HS",
                               "exit_date": "2023-06-01" if i == 0 else None,
                               "exit_code": "transfer" if i == 0 else None},
