@@ -51,6 +51,9 @@ class ScoreReport:
     attribution_method: str = ""
     attribution_units: str = ""
     seconds: float = 0.0
+    # Wall seconds per phase: model (resolve + load), features (build/read), compute (scores,
+    # confidence, attributions, risk_factors, staging), publish (the replacing transaction).
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def prediction_timestamp(as_of: dt.date) -> dt.datetime:
@@ -76,11 +79,15 @@ def score(
     with engine.connect() as conn:
         ref = resolve(conn, model_version)
     pinned = load(ref, tracking_uri)
+    loaded = time.perf_counter()
     frame, built = feature_frame(engine, as_of, progress=progress)
+    read = time.perf_counter()
     with threadpool_limits(limits=config.threads):
         report = score_frame(engine, frame, as_of, pinned, config, progress=progress,
                              on_chunk=on_chunk)
-    return _with(report, features_built=built, seconds=time.perf_counter() - started)
+    phases = {"model": loaded - started, "features": read - loaded, **report.phases}
+    return _with(report, features_built=built, seconds=time.perf_counter() - started,
+                 phases=phases)
 
 
 def feature_frame(engine: Engine, as_of: dt.date, *, progress: bool) -> tuple[pd.DataFrame, bool]:
@@ -133,6 +140,7 @@ def score_frame(
     on_chunk: ChunkHook | None = None,
 ) -> ScoreReport:
     """Score a feature frame (student_id, school_code and the model's columns) and write it."""
+    started = time.perf_counter()
     names = pinned.feature_names
     missing = [c for c in names if c not in frame.columns]
     if missing:
@@ -170,14 +178,17 @@ def score_frame(
             bar(hi - lo)
             if on_chunk is not None:
                 on_chunk(n, staged)
+        computed = time.perf_counter()
         with conn.begin():
             replaced, inserted = write.publish(conn, pdate, pinned.ref.model_version)
+    published = time.perf_counter()
     counts = Counter(cats.tolist())
     return ScoreReport(
         as_of=as_of, prediction_date=pdate, model_version=pinned.ref.model_version,
         model_uri=pinned.ref.uri, scored=inserted, replaced=replaced,
         categories={c: counts.get(c, 0) for c in CATEGORIES},
         attribution_method=explainer.method, attribution_units=explainer.units,
+        phases={"compute": computed - started, "publish": published - computed},
     )
 
 
