@@ -44,12 +44,14 @@ class Finding:
     hi: float
     verdict: str
     worse_off: str  # the group the difference disadvantages
+    level: int = 95  # confidence level of the interval, in percent
 
     @property
     def sentence(self) -> str:
         return (f"{self.attribute} = {self.group} vs {self.reference_group}: "
                 f"{PLAIN[self.metric]} differs by a ratio of {self.ratio:.2f} "
-                f"(95% interval {self.lo:.2f} to {self.hi:.2f}); worse for {self.worse_off}.")
+                f"({self.level}% interval {self.lo:.2f} to {self.hi:.2f}); "
+                f"worse for {self.worse_off}.")
 
 
 @dataclass(frozen=True)
@@ -97,14 +99,14 @@ def summarise(result: AuditResult) -> Summary:
         c = Counter(rows["verdict"]) if len(rows) else Counter()
         counts[metric] = {v: c[v] for v in (FAIR, INCONCLUSIVE, UNFAIR, NOT_COMPUTABLE) if c[v]}
     findings = tuple(sorted(
-        (_finding(r) for r in d.itertuples(index=False)
+        (_finding(r, round(100 * result.settings.ci_level)) for r in d.itertuples(index=False)
          if r.metric in emphasis and r.verdict == UNFAIR),
         key=lambda f: -abs(np.log(f.ratio)) if f.ratio > 0 else -np.inf,
     )) if len(d) else ()
     return Summary(tuple(headline), findings, counts, result.notes)
 
 
-def _finding(r: pd.Series) -> Finding:
+def _finding(r: pd.Series, level: int) -> Finding:
     group_better = (r.ratio > 1) == HIGHER_IS_BETTER[r.metric]
     return Finding(r.attribute, r.group, r.reference_group, r.metric, r.ratio, r.lo, r.hi,
-                   r.verdict, r.reference_group if group_better else r.group)
+                   r.verdict, r.reference_group if group_better else r.group, level)
