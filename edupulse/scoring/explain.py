@@ -42,6 +42,7 @@ class _Member:
     ensemble: trees.PreparedEnsemble | None  # tree margin
     scale: float
     transformed_reference: np.ndarray
+    enumerated: tuple[Any, tuple[int, ...], tuple[str, ...]] | None = None  # model, columns, names
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class Explainer:
             Z = _apply(m.transforms, X)
             if m.coef is not None:
                 out += m.scale * m.coef * (Z - m.transformed_reference)
+            elif m.enumerated is not None:
+                out += m.scale * _enumerate(*m.enumerated, Z, m.transformed_reference)
             else:
                 assert m.ensemble is not None
                 out += m.scale * trees.attribute(m.ensemble, Z)
@@ -97,6 +100,12 @@ def build_explainer(
             coef = np.asarray(coef, dtype=np.float64).ravel()
             members.append(_Member(steps, coef, None, scale, z_ref.ravel()))
             continue
+        if (cols := _few_columns(margin_model, feature_names)) is not None:
+            method = "baseline Shapley by enumeration"
+            units = "model score (flags)" if scale == 1.0 else units
+            members.append(_Member(steps, None, None, scale, z_ref.ravel(),
+                                   (margin_model, cols, tuple(feature_names))))
+            continue
         try:
             ens = trees.from_sklearn(margin_model)
         except TypeError as exc:
@@ -112,6 +121,46 @@ def build_explainer(
     if not members:
         raise AttributionError(f"{type(model).__name__}: nothing to attribute")
     return Explainer(tuple(feature_names), ref.ravel(), tuple(members), units, method)
+
+
+MAX_ENUMERATED = 10
+
+
+def _few_columns(model: Any, names: Sequence[str]) -> tuple[int, ...] | None:
+    """Columns of a rule model that reads only a few (the ABC baseline): exact Shapley values
+    then come from evaluating all 2^k coalitions."""
+    if type(model).__name__ != "ABCBaseline":
+        return None
+    from edupulse.modeling.estimators import ABC_COLUMNS
+
+    if len(ABC_COLUMNS) > MAX_ENUMERATED or any(c not in names for c in ABC_COLUMNS):
+        return None
+    return tuple(list(names).index(c) for c in ABC_COLUMNS)
+
+
+def _enumerate(model: Any, cols: tuple[int, ...], names: tuple[str, ...], Z: np.ndarray,
+               ref: np.ndarray) -> np.ndarray:
+    """Baseline Shapley over `cols` by enumeration: phi_j = sum over S without j of
+    |S|! (k-|S|-1)! / k! x (f(x_{S+j}, r) - f(x_S, r))."""
+    import itertools
+    import math
+
+    k = len(cols)
+    value: dict[frozenset[int], np.ndarray] = {}
+    for size in range(k + 1):
+        for S in itertools.combinations(cols, size):
+            mixed = np.repeat(ref[None, :], len(Z), axis=0)
+            mixed[:, list(S)] = Z[:, list(S)]
+            value[frozenset(S)] = np.asarray(
+                model.decision_function(pd.DataFrame(mixed, columns=list(names))), dtype=float)
+    phi = np.zeros_like(Z, dtype=np.float64)
+    for j in cols:
+        others = [c for c in cols if c != j]
+        for size in range(k):
+            w = math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k)
+            for S in itertools.combinations(others, size):
+                phi[:, j] += w * (value[frozenset((*S, j))] - value[frozenset(S)])
+    return phi
 
 
 def _split_pipeline(model: Any) -> tuple[tuple[Any, ...], Any]:

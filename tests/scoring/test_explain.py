@@ -101,3 +101,22 @@ def test_preprocessing_that_mixes_columns_is_refused() -> None:
     with pytest.raises(AttributionError, match="cannot attribute through preprocessing step "
                                                "PolynomialFeatures"):
         build_explainer(pipe, NAMES, X.median().to_numpy())
+
+
+def test_abc_baseline_is_explained_exactly_by_enumeration() -> None:
+    from edupulse.features.columns import MODEL_FEATURES
+    from edupulse.modeling.estimators import ABCBaseline
+    from tests.scoring.conftest import synthetic_features
+
+    X, y = synthetic_features(400, seed=2)
+    model = ABCBaseline().fit(X, y)
+    names = tuple(MODEL_FEATURES)
+    ref = X.median().to_numpy()
+    explainer = build_explainer(model, names, ref)
+    phi = explainer.attributions(X.to_numpy()[:30])
+    margin = model.decision_function(X.iloc[:30]) - model.decision_function(
+        pd.DataFrame([ref], columns=list(names)))[0]
+    assert np.allclose(phi.sum(axis=1), margin)
+    used = [names.index(c) for c in ("attendance_rate_ytd", "serious_incidents_ytd",
+                                     "failing_courses", "gpa_ytd")]
+    assert np.all(np.delete(phi, used, axis=1) == 0)  # nothing else is ever credited
