@@ -50,6 +50,7 @@ def score(
                + ("; features built first" if r.features_built else ""))
     typer.echo("  " + ", ".join(f"{k}: {v:,}" for k, v in r.categories.items()))
     typer.echo(f"  explanations: {r.attribution_method}, weights in {r.attribution_units}")
+    typer.echo("  seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in r.phases.items()))
 
 
 def risk_list(
