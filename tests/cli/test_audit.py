@@ -91,3 +91,25 @@ def test_mitigation_is_shown_side_by_side(tmp_path: Path) -> None:
     assert table["method"].str.split(" ").str[0].tolist() == [
         "as", "ThresholdOptimizer", "ExponentiatedGradient"]
     assert "not applied to this list" in r.output
+
+
+def test_database_mode(db_url: str, tmp_path: Path, edupulse_home: Path) -> None:
+    import sqlalchemy as sa
+
+    from edupulse.db.session import make_engine
+    from tests.fairness.dbdata import AS_OF, HORIZON, populate
+
+    engine = make_engine(db_url, poolclass=sa.pool.NullPool)
+    populate(engine)
+    engine.dispose()
+    r = runner.invoke(app, ["audit", "--as-of", AS_OF.isoformat(), "--db", db_url,
+                            "--label-outcome", "dropout", "--horizon-days", str(HORIZON),
+                            "--n-boot", "50", "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    assert "The list flags 6 of 60 students (10.0%; rule: top 10% of scores)." in r.output
+    gm = pd.read_csv(tmp_path / "out" / "group_metrics.csv")
+    assert set(gm["attribute"]) == {"overall", "gender", "ethnicity", "socioeconomic_status",
+                                    "grade_level"}
+    r = runner.invoke(app, ["audit", "--as-of", AS_OF.isoformat(), "--db", db_url,
+                            "--groups", "region", "--out", str(tmp_path / "bad")])
+    assert r.exit_code == 2 and "['region'] are not sensitive attributes" in r.output
