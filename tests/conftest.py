@@ -121,9 +121,10 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def edupulse_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An isolated EDUPULSE_HOME (and MLflow store) for tests that run commands."""
+    """An isolated EDUPULSE_HOME (and MLflow store) for every test: nothing a test writes
+    lands in ./var, and tests running in parallel never share a store."""
     home = tmp_path / "home"
     monkeypatch.setenv("EDUPULSE_HOME", str(home))
     monkeypatch.delenv("EDUPULSE_DATABASE_URL", raising=False)
