@@ -101,6 +101,8 @@ def main() -> None:
     p.add_argument("--districts", type=int, default=4)
     p.add_argument("--periods", type=int, default=6)
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--parallel", action="store_true",
+                   help="allow parallel query plans (default: serial plans for both sides)")
     args = p.parse_args()
 
     base = _admin_url()
@@ -109,7 +111,10 @@ def main() -> None:
     db, role, login = f"edupulse_bench_rls_{tag}", f"edupulse_bench_d1_{tag}", f"bench_{tag}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {db}")
-    owner = make_engine(_url(base, database=db), poolclass=sa.pool.NullPool)
+    # Parallel plans on a shared 2-core machine measure the machine, not the policies.
+    serial = {} if args.parallel else {
+        "connect_args": {"options": "-c max_parallel_workers_per_gather=0"}}
+    owner = make_engine(_url(base, database=db), poolclass=sa.pool.NullPool, **serial)
     try:
         migrate.upgrade(owner)
         start = time.perf_counter()
@@ -124,7 +129,7 @@ def main() -> None:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"CREATE ROLE {login} LOGIN IN ROLE {role}")
         district = make_engine(_url(base, database=db, username=login),
-                               poolclass=sa.pool.NullPool)
+                               poolclass=sa.pool.NullPool, **serial)
         with owner.connect() as conn:
             sid = conn.exec_driver_sql("SELECT id FROM students WHERE student_metadata ->> "
                                        "'district_code' = 'D1' LIMIT 1").scalar_one()

@@ -58,6 +58,7 @@ def scan(
     db: DbOption = None,
 ) -> None:
     """Exit 1 when a student's name, contact, date of birth or SIS id is in PATHS."""
+    from edupulse.privacy.progress import counter
     from edupulse.privacy.scan import build_index, default_roots
     from edupulse.privacy.scan import scan as run_scan
 
@@ -66,12 +67,12 @@ def scan(
     if not roots:
         typer.echo(f"nothing to scan: no publishing folders under {s.home}")
         return
-    with _errors(s.safe_database_url):
+    with _errors(s.safe_database_url), counter() as progress:
         index = build_index(engine)
         if not index.students:
             typer.secho(f"warning: {s.safe_database_url} has no students to look for",
                         err=True, fg=typer.colors.YELLOW)
-        result = run_scan(roots, index)
+        result = run_scan(roots, index, progress)
     for finding in result.findings:
         typer.echo(str(finding))
     skipped = f"; {len(result.skipped)} skipped (images, PDFs, binary data files): " \

@@ -112,7 +112,7 @@ def statements() -> list[str]:
     role_name name PRIMARY KEY,
     district_code text NOT NULL CHECK (district_code <> ''))""",
         f"""CREATE OR REPLACE FUNCTION {SCHEMA}.visible_districts() RETURNS SETOF text
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT m.district_code FROM {SCHEMA}.district_roles m
     JOIN pg_catalog.pg_roles r ON r.rolname = m.role_name
     WHERE pg_catalog.pg_has_role(r.oid, 'MEMBER')

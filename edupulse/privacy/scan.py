@@ -17,7 +17,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -66,16 +66,21 @@ def scan_paths(paths: Iterable[Path | str], index: PiiIndex) -> list[Finding]:
     return list(scan(paths, index).findings)
 
 
-def scan(paths: Iterable[Path | str], index: PiiIndex) -> ScanResult:
+def scan(paths: Iterable[Path | str], index: PiiIndex,
+         progress: Callable[[str, int, int | None], None] | None = None) -> ScanResult:
+    """Scan files and folders; `progress(label, files done, files in all)` after each file."""
     findings: list[Finding] = []
     files, skipped = 0, []
-    for path in _files(paths):
+    todo = list(_files(paths))
+    for done, path in enumerate(todo, start=1):
         kind = _kind(path)
         if kind == "unreadable":
             skipped.append(str(path))
-            continue
-        files += 1
-        findings.extend(scan_file(path, index, kind))
+        else:
+            files += 1
+            findings.extend(scan_file(path, index, kind))
+        if progress:
+            progress("privacy scan", done, len(todo))
     return ScanResult(tuple(findings), files, tuple(skipped))
 
 
