@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from edupulse.cli.common import DbOption, engine_for, fail
+from edupulse.cli.common import DbOption, fail
+from edupulse.cli.train import ready_engine
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +40,7 @@ def promote(
         raise fail("give either RUN_ID or --best METRIC (with --experiment NAME)")
     if best is not None and experiment is None:
         raise fail("--best needs --experiment NAME")
-    s, engine = engine_for(db)
+    s, engine = ready_engine(db)
     mlflow.set_tracking_uri(s.mlflow_tracking_uri)
     client = mlflow.MlflowClient()
     try:
@@ -70,7 +71,7 @@ def active_model(
     """Which model version is active now, or was at a time; --history lists them all."""
     from edupulse.tracking import promotion as p
 
-    _, engine = engine_for(db)
+    _, engine = ready_engine(db)
     with engine.connect() as conn:
         rows = p.history(conn) if history else [p.active_version(conn, at)]
     if rows == [None]:

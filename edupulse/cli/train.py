@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from edupulse.cli.common import DbOption, engine_for, fail
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from edupulse.config import Settings
+
+
+def ready_engine(db: str | None) -> tuple[Settings, Engine]:
+    """Settings and engine of a database whose schema is at the newest revision."""
+    from edupulse.db import migrate
+
+    s, engine = engine_for(db)
+    if migrate.current_revision(engine) != migrate.head_revision(engine):
+        raise fail(f"{s.safe_database_url}: schema is not at the newest revision; run "
+                   "`edupulse db upgrade` (and `edupulse load DIR`) first")
+    return s, engine
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +48,7 @@ def train(
         config = load_experiment(experiment)
     except ExperimentConfigError as exc:
         raise fail(str(exc)) from None
-    s, engine = engine_for(db)
+    s, engine = ready_engine(db)
     typer.echo(f"experiment {config.name}: database {s.safe_database_url}, "
                f"MLflow {s.mlflow_tracking_uri}")
     try:
@@ -61,7 +77,7 @@ def reproduce(
     from edupulse.tracking import reproduce as rep
     from edupulse.tracking.provenance import provenance
 
-    s, engine = engine_for(db)
+    s, engine = ready_engine(db)
     mlflow.set_tracking_uri(s.mlflow_tracking_uri)
     try:
         results = rep.reproduce(engine, mlflow.MlflowClient(), run_id,

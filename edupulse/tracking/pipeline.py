@@ -117,12 +117,23 @@ def prepare(engine: Engine, config: ExperimentConfig, *, progress: bool, echo: E
         echo(f"building features for {len(missing)} as-of date(s) "
              f"({missing[0]} .. {missing[-1]}); {len(dates) - len(missing)} already stored")
         features.build_features(engine, missing, progress=progress)
+        empty = features.missing_dates(engine, dates)  # dates with no student in the cohort
+        if empty:
+            raise DatasetError(
+                f"no student is enrolled on as-of date(s) {', '.join(map(str, empty))}, so "
+                "there is nothing to train or test on: is the district loaded (`edupulse load "
+                "DIR`) and do the experiment's dates fall within its school year?")
     else:
         echo(f"features: all {len(dates)} as-of dates already stored")
     frame = features.read_feature_frame(engine, dates)
     labelset = labels.build_labels(engine, dates, config.label.outcome, config.label.horizon_days)
     splits = make_splits(config, data_end=labelset.data_end)
     dataset = assemble(frame, labelset.frame, config.features.columns(), config.cohort)
+    if dataset.frame.empty:
+        raise DatasetError(
+            f"no labelled rows (student x as-of date) for the experiment's {len(dates)} as-of "
+            f"dates {dates[0]} .. {dates[-1]}: is the district loaded (`edupulse load DIR`) and "
+            f"do the dates fall within its data (last date {labelset.data_end})?")
     echo(f"rows: {len(dataset.frame)} labelled (student x as-of date), "
          f"{labelset.n_excluded} excluded by the label rules, "
          f"{dataset.outside_cohort_rows} outside the cohort; {len(splits)} split(s)")

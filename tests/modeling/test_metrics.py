@@ -145,3 +145,39 @@ def test_no_bootstrap_gives_point_estimates_only() -> None:
     y, s, as_of, school = _noisy()
     res = m.bootstrap(y, s, as_of, school, [10], [], n_boot=0, level=0.95, seed=0)
     assert res.auc.estimate == m.auc(y, s) and np.isnan(res.auc.low)
+
+
+def test_pooled_lists_equal_list_by_list_expected_hits() -> None:
+    # Many ties (scores rounded to one decimal), uneven groups: the vectorised pooling must
+    # equal summing expected_hits over each as-of date's and each school's own list.
+    rng = np.random.default_rng(7)
+    n = 700
+    s = np.round(rng.random(n), 1)
+    y = (rng.random(n) < s).astype(int)
+    as_of = rng.choice(["d1", "d2", "d3"], n, p=[0.5, 0.3, 0.2])
+    school = rng.choice(["A", "B", "C", "D"], n, p=[0.7, 0.2, 0.09, 0.01])
+    lists = {x.key: x for x in m.list_metrics(y, s, as_of, school, [5, 12.5, 50], [3, 40])}
+    for pct in (5, 12.5, 50):
+        want = sum(m.expected_hits(y[as_of == d], s[as_of == d],
+                                   [m.k_for_percent(int((as_of == d).sum()), pct)])[0]
+                   for d in ("d1", "d2", "d3"))
+        assert lists[m.percent_key(pct)].hits == pytest.approx(want, abs=1e-9)
+    for k in (3, 40):
+        want = sel = 0
+        for d in ("d1", "d2", "d3"):
+            for sch in "ABCD":
+                idx = (as_of == d) & (school == sch)
+                kk = min(k, int(idx.sum()))
+                want += m.expected_hits(y[idx], s[idx], [kk])[0] if kk else 0
+                sel += kk
+        assert lists[m.school_key(k)].hits == pytest.approx(want, abs=1e-9)
+        assert lists[m.school_key(k)].selected == sel
+
+
+def test_auc_equals_scikit_learn_with_ties() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(2)
+    s = np.round(rng.random(500), 2)
+    y = (rng.random(500) < s).astype(int)
+    assert m.auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)

@@ -87,15 +87,3 @@ def test_stored_features_are_reused(
     for a, b in zip(first.models, second.models, strict=True):
         assert a.metrics == b.metrics and a.run_id != b.run_id
     engine.dispose()
-
-
-def test_a_bad_config_stops_before_any_work(
-    mlflow_settings: Settings, tmp_path: Path
-) -> None:
-    path = tmp_path / "bad.yaml"
-    path.write_text("config_version: 1\nname: x\nseed: many\n", encoding="utf-8")
-    result = runner.invoke(app, ["train", str(path)])
-    assert result.exit_code == 2
-    assert f"{path}, line 3: key 'seed': expected a valid integer (got 'many')" in result.output
-    assert f"{path}: key 'label': missing; this key is required" in result.output
-    assert not (mlflow_settings.home / "edupulse.db").exists()
