@@ -1,7 +1,8 @@
 """`edupulse score`: one as-of date, the pinned model, every eligible student -> predictions.
 
-Steps: resolve and load the model once (model.py); build the date's features if missing; score
-all students (cheap) so capacity categories can see a whole school; then per chunk of
+Steps: resolve and load the model once (model.py); build the date's features if missing and
+stream the cohort's into compact arrays (cohort_features.py); score all students (cheap) so
+capacity categories can see a whole school; then per chunk of
 `chunk_size` students compute confidence, attributions and risk_factors and stage them; finally
 replace the date's predictions for that model version in one transaction (write.py). Memory per
 chunk is bounded by the chunk, not by the district.
@@ -12,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from edupulse.scoring import write
 from edupulse.scoring.categories import CATEGORIES, categorize
+from edupulse.scoring.cohort_features import CohortFeatures, read_cohort_features
 from edupulse.scoring.confidence import confidence
 from edupulse.scoring.config import ScoringConfig
 from edupulse.scoring.explain import build_explainer
@@ -80,41 +81,34 @@ def score(
         ref = resolve(conn, model_version)
     pinned = load(ref, tracking_uri)
     loaded = time.perf_counter()
-    frame, built = feature_frame(engine, as_of, progress=progress)
+    built = ensure_features(engine, as_of, progress=progress)
+    feats = read_cohort_features(engine, as_of, pinned.feature_names,
+                                 chunk_size=config.chunk_size)
+    if not len(feats):
+        raise ScoringError(f"no eligible students with features as of {as_of}: nothing to score")
     read = time.perf_counter()
     with threadpool_limits(limits=config.threads):
-        report = score_frame(engine, frame, as_of, pinned, config, progress=progress,
-                             on_chunk=on_chunk)
+        report = score_features(engine, feats, as_of, pinned, config, progress=progress,
+                                on_chunk=on_chunk)
     phases = {"model": loaded - started, "features": read - loaded, **report.phases}
     return _with(report, features_built=built, seconds=time.perf_counter() - started,
                  phases=phases)
 
 
-def feature_frame(engine: Engine, as_of: dt.date, *, progress: bool) -> tuple[pd.DataFrame, bool]:
-    """The as-of date's features for the cohort, building them first when missing."""
-    from edupulse.features import build_features, missing_dates, read_feature_frame
-    from edupulse.features.cohort import eligible
+def ensure_features(engine: Engine, as_of: dt.date, *, progress: bool) -> bool:
+    """Build the date's features when missing; True when they were built."""
+    from edupulse.features import build_features, missing_dates
 
-    built = False
-    if missing_dates(engine, [as_of]):
-        if not _has_source_data(engine, as_of):
-            raise ScoringError(
-                f"no features for {as_of} and no source data on or before it (no enrolled "
-                "students with attendance, grades or incidents): load data first "
-                "(edupulse load DIR)"
-            )
-        build_features(engine, [as_of], progress=progress)
-        built = True
-    frame = read_feature_frame(engine, [as_of])
-    from edupulse.db.models import Student
-
-    s = Student.__table__
-    with engine.connect() as conn:
-        cohort = {str(i) for i in conn.execute(sa.select(s.c.id).where(eligible(as_of))).scalars()}
-    frame = frame[frame["student_id"].map(str).isin(cohort)].reset_index(drop=True)
-    if frame.empty:
-        raise ScoringError(f"no eligible students with features as of {as_of}: nothing to score")
-    return frame, built
+    if not missing_dates(engine, [as_of]):
+        return False
+    if not _has_source_data(engine, as_of):
+        raise ScoringError(
+            f"no features for {as_of} and no source data on or before it (no enrolled "
+            "students with attendance, grades or incidents): load data first "
+            "(edupulse load DIR)"
+        )
+    build_features(engine, [as_of], progress=progress)
+    return True
 
 
 def _has_source_data(engine: Engine, as_of: dt.date) -> bool:
@@ -129,9 +123,9 @@ def _has_source_data(engine: Engine, as_of: dt.date) -> bool:
         return any(conn.execute(q).first() is not None for q in checks)
 
 
-def score_frame(
+def score_features(
     engine: Engine,
-    frame: pd.DataFrame,
+    feats: CohortFeatures,
     as_of: dt.date,
     pinned: PinnedModel,
     config: ScoringConfig,
@@ -139,35 +133,35 @@ def score_frame(
     progress: bool = True,
     on_chunk: ChunkHook | None = None,
 ) -> ScoreReport:
-    """Score a feature frame (student_id, school_code and the model's columns) and write it."""
+    """Score the cohort's features with the pinned model and replace the date's predictions."""
     started = time.perf_counter()
     names = pinned.feature_names
-    missing = [c for c in names if c not in frame.columns]
+    missing = [c for c in names if c not in feats.feature_names]
     if missing:
-        raise ScoringError(f"the feature frame lacks model input column(s): {', '.join(missing)}")
-    X = frame.loc[:, list(names)].astype("float64")
+        raise ScoringError(f"the stored features lack model input column(s): {', '.join(missing)}")
+    X = feats.X[:, [feats.feature_names.index(c) for c in names]]
     # The reference student: the cohort's median on every feature, this as-of date.
-    reference = _cohort_median(X.to_numpy())
-    explainer = build_explainer(pinned.model, names, reference)
-    scores = np.concatenate([
-        pinned.model.predict_proba(X.iloc[lo:hi])[:, 1]
-        for lo, hi in _chunks(len(X), config.chunk_size)
-    ])
-    scores = np.clip(scores, 0.0, 1.0)
-    schools = frame["school_code"].tolist() if "school_code" in frame else [None] * len(X)
-    cats = categorize(scores, schools, config)
-    ids = [uuid.UUID(str(v)) for v in frame["student_id"]]
-    quality = _column(frame, "data_quality")
-    weeks = _column(frame, "weeks_of_data")
+    explainer = build_explainer(pinned.model, names, _cohort_median(X))
+    chunks = _chunks(len(X), config.chunk_size)
+
+    def frame(lo: int, hi: int) -> pd.DataFrame:
+        return pd.DataFrame(X[lo:hi], columns=list(names))
+
+    scores = np.clip(np.concatenate(
+        [pinned.model.predict_proba(frame(lo, hi))[:, 1] for lo, hi in chunks]), 0.0, 1.0)
+    cats = categorize(scores, feats.schools.tolist(), config)
+    ids = feats.student_ids
+    quality = feats.column("data_quality")
+    weeks = feats.column("weeks_of_data")
     pdate = prediction_timestamp(as_of)
     with engine.connect() as conn, _progress(progress, len(X)) as bar:
         write.create_staging(conn)
         conn.commit()
         staged = 0
-        for n, (lo, hi) in enumerate(_chunks(len(X), config.chunk_size), start=1):
-            Xc = X.iloc[lo:hi]
-            values = Xc.to_numpy()
-            conf = confidence(quality[lo:hi], weeks[lo:hi], _member_scores(pinned.model, Xc),
+        for n, (lo, hi) in enumerate(chunks, start=1):
+            values = X[lo:hi]
+            conf = confidence(quality[lo:hi], weeks[lo:hi],
+                              _member_scores(pinned.model, frame(lo, hi)),
                               config.full_confidence_weeks)
             factors = risk_factors_json(explainer.attributions(values), values, names,
                                         config.top_factors)
@@ -196,12 +190,6 @@ def _cohort_median(values: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column -> 0 below
         return np.nan_to_num(np.nanmedian(values, axis=0))
-
-
-def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    if name in frame:
-        return frame[name].to_numpy(dtype="float64", na_value=np.nan)
-    return np.full(len(frame), np.nan)
 
 
 def _member_scores(model: object, X: pd.DataFrame) -> np.ndarray | None:
