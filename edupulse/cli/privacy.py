@@ -150,7 +150,8 @@ def audit_log(
     typer.echo(f"{'when (UTC)':<23} {'table':<20} {'operation':<9} {'rows':>6}  changed columns")
     for e in history.entries:
         when = e.changed_at.astimezone(dt.UTC) if e.changed_at.tzinfo else e.changed_at
-        cols = ", ".join(e.changed_columns) if e.changed_columns else "(whole row)"
+        cols = ", ".join(e.changed_columns) if e.changed_columns else \
+            {"INSERT": "(new)", "DELETE": "(deleted)"}.get(e.operation, "")
         actor = f"  by {e.actor}" if e.actor else ""
         typer.echo(f"{when:%Y-%m-%d %H:%M:%S}     {e.table_name:<20} {e.operation:<9} "
                    f"{e.row_count:>6}  {cols}{actor}")

@@ -107,7 +107,7 @@ def test_audit_log_shows_one_students_history(seeded: sa.Engine, db_url: str) ->
     r = _run("audit-log", "--student", "D01-000002", "--db", db_url)
     assert r.exit_code == 0, _everything(r)
     lines = r.stdout.splitlines()
-    assert "students             INSERT         1  (whole row)" in lines[1]
+    assert "students             INSERT         1  (new)" in lines[1]
     assert any("students             UPDATE         1  last_name, grade_level" in x for x in lines)
     assert any("attendance_records" in x for x in lines) == (seeded.dialect.name != "sqlite")
     assert "Renamed" not in r.stdout and "Cleo" not in r.stdout
