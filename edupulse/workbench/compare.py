@@ -1,4 +1,5 @@
-"""Notebook 03's model comparison: the trained grid as tables a researcher reads side by side.
+"""Notebook 03's model comparison (the trained grid as tables a researcher reads side by side)
+and what its promotion step did.
 
 The figures are the ones `edupulse train` logged (the run metrics, and the evaluation/ artifacts
 of each model run), read back rather than recomputed, so the notebook and the MLflow UI agree.
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 if TYPE_CHECKING:
     from edupulse.tracking.pipeline import ExperimentOutcome
+    from edupulse.tracking.promotion import Candidate, PromotionResult
 
 HEADLINE = ("auc", "auc_lo", "auc_hi", "precision_at_k5", "precision_at_k10",
             "precision_at_k10_lo", "precision_at_k10_hi", "precision_at_k20", "recall_at_k10",
@@ -80,3 +83,36 @@ def calibration_tables(table: pd.DataFrame, tracking_uri: str) -> pd.DataFrame:
         part.insert(0, "model", r.model)
         parts.append(part)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """What notebook 03's promotion step did: promoted (maybe forced) or refused, and why."""
+
+    candidate: Candidate
+    result: PromotionResult | None
+    refusal: str | None
+
+    @property
+    def promoted(self) -> bool:
+        return self.result is not None
+
+    def message(self) -> str:
+        """What happened, in the words `edupulse promote` uses."""
+        c = self.candidate
+        head = f"candidate: {c.model} on {c.split} (run {c.run_id})"
+        if self.result is None:
+            return (f"{head}\nNOT PROMOTED: {self.refusal}\nNotebooks 04-06 need an active "
+                    "model: rerun this notebook with force_promotion=True and a "
+                    "promotion_reason to promote it anyway (the reason is recorded).")
+        r = self.result
+        if r.already_active:
+            return f"{head}\n{r.model_version} is already the active version; nothing changed"
+        lines = [head, f"active version: {r.model_version} (registry version "
+                       f"{r.registry_version}, alias champion)"]
+        if r.retired:
+            lines.append(f"retired: {r.retired}")
+        if r.forced:
+            lines.append(f"FORCED past the ABC-baseline gate ({self.refusal}); reason recorded: "
+                         f"{r.reason}")
+        return "\n".join(lines)

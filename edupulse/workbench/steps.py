@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from edupulse.features import FeatureBuildReport
     from edupulse.scoring.score import ScoreReport
     from edupulse.tracking.pipeline import ExperimentOutcome
-    from edupulse.tracking.promotion import Candidate, PromotionResult
+    from edupulse.workbench.compare import Promotion
 
 FRIDAY = 4  # the sample's as-of weekday (the synthetic generator's oracle is weekly, Fridays)
 KEY_CHARS = 8  # students are shown as the first characters of their internal UUID
@@ -49,6 +50,16 @@ class WorkbenchError(RuntimeError):
 
 def _progress() -> bool:
     return sys.stderr.isatty()
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """No MLflow download bars and no tqdm-in-Jupyter warning in an executed notebook."""
+    from edupulse.tracking.runs import quiet_downloads
+
+    with warnings.catch_warnings(), quiet_downloads():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        yield
 
 
 # --- database --------------------------------------------------------------------------------
@@ -221,45 +232,13 @@ def train(engine: Engine, settings: Settings, experiment: str | Path) -> Experim
 
     path = Path(experiment)
     config = load_experiment(path)
-    outcome = run_experiment(engine, config, path.read_text(encoding="utf-8"), path.name,
-                             settings, progress=_progress(), echo=print)
+    with _quiet():
+        outcome = run_experiment(engine, config, path.read_text(encoding="utf-8"), path.name,
+                                 settings, progress=_progress(), echo=print)
     if outcome.failed:
         raise WorkbenchError("failed: " + "; ".join(f"{m.model} on {m.split}: {m.error}"
                                                     for m in outcome.failed))
     return outcome
-
-
-@dataclass(frozen=True)
-class Promotion:
-    """What notebook 03's promotion step did: promoted (maybe forced) or refused, and why."""
-
-    candidate: Candidate
-    result: PromotionResult | None
-    refusal: str | None
-
-    @property
-    def promoted(self) -> bool:
-        return self.result is not None
-
-    def message(self) -> str:
-        """What happened, in the words `edupulse promote` uses."""
-        c = self.candidate
-        head = f"candidate: {c.model} on {c.split} (run {c.run_id})"
-        if self.result is None:
-            return (f"{head}\nNOT PROMOTED: {self.refusal}\nNotebooks 04-06 need an active "
-                    "model: rerun this notebook with force_promotion=True and a "
-                    "promotion_reason to promote it anyway (the reason is recorded).")
-        r = self.result
-        if r.already_active:
-            return f"{head}\n{r.model_version} is already the active version; nothing changed"
-        lines = [head, f"active version: {r.model_version} (registry version "
-                       f"{r.registry_version}, alias champion)"]
-        if r.retired:
-            lines.append(f"retired: {r.retired}")
-        if r.forced:
-            lines.append(f"FORCED past the ABC-baseline gate ({self.refusal}); reason recorded: "
-                         f"{r.reason}")
-        return "\n".join(lines)
 
 
 def promote_best(engine: Engine, settings: Settings, experiment: str, metric: str, *,
@@ -269,12 +248,14 @@ def promote_best(engine: Engine, settings: Settings, experiment: str, metric: st
     import mlflow
 
     from edupulse.tracking import promotion as p
+    from edupulse.workbench.compare import Promotion
 
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     client = mlflow.MlflowClient()
     cand = p.best_candidate(client, experiment, metric)
     try:
-        result = p.promote(engine, client, cand, force=force, reason=reason or None)
+        with _quiet():
+            result = p.promote(engine, client, cand, force=force, reason=reason or None)
     except p.GateRefused as exc:
         return Promotion(cand, None, str(exc))
     return Promotion(cand, result, p.gate_message(cand))
@@ -309,8 +290,9 @@ def audit_champion(engine: Engine, settings: Settings, out: Path, *, n_boot: int
     from edupulse.fairness.modes import audit_mlflow
 
     run_id = champion(engine).mlflow_run_id
-    return audit_mlflow(engine, run_id, audit_settings(n_boot=n_boot, top_pct=top_pct), out,
-                        tracking_uri=settings.mlflow_tracking_uri, progress=_progress())
+    with _quiet():
+        return audit_mlflow(engine, run_id, audit_settings(n_boot=n_boot, top_pct=top_pct),
+                            out, tracking_uri=settings.mlflow_tracking_uri, progress=_progress())
 
 
 def summary_lines(result: Any) -> list[str]:
@@ -325,7 +307,9 @@ def score(engine: Engine, settings: Settings, as_of: dt.date) -> ScoreReport:
     from edupulse.scoring.score import score as run
 
     champion(engine)
-    return run(engine, as_of, tracking_uri=settings.mlflow_tracking_uri, progress=_progress())
+    with _quiet():
+        return run(engine, as_of, tracking_uri=settings.mlflow_tracking_uri,
+                   progress=_progress())
 
 
 def score_summary(reports: Sequence[ScoreReport]) -> pd.DataFrame:
@@ -397,9 +381,11 @@ def equity_report(engine: Engine, settings: Settings, as_of: dt.date, out: Path,
     from edupulse.reporting.build import equity_from_database
 
     champion(engine)
-    return equity_from_database(engine, as_of, audit_settings(n_boot=n_boot, top_pct=top_pct),
-                                out, district=district or None,
-                                tracking_uri=settings.mlflow_tracking_uri, progress=_progress())
+    with _quiet():
+        return equity_from_database(
+            engine, as_of, audit_settings(n_boot=n_boot, top_pct=top_pct), out,
+            district=district or None, tracking_uri=settings.mlflow_tracking_uri,
+            progress=_progress())
 
 
 def read_audit(folder: Path) -> Any:
