@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from edupulse.db.models import StudentFeature
-from edupulse.features import staging
+from edupulse.features import running, staging
 from edupulse.features.cohort import check_exit_metadata
 from edupulse.features.progress import steps
 from edupulse.features.timeline import feature_timeline, normalise_dates
@@ -57,19 +57,22 @@ def build_features(
     started = time.perf_counter()
     tl, windows = feature_timeline(as_of_dates)
     written: list[DateRows] = []
-    with engine.begin() as conn, steps(len(windows) + 1, "features", enabled=progress) as tick:
+    with engine.begin() as conn, steps(len(windows) + 2, "features", enabled=progress) as tick:
         check_exit_metadata(conn)
         tick(f"staging {tl.first + dt.timedelta(days=1)} .. {tl.last}")
-        staged = staging.stage(conn, tl)
+        offsets = {tl.index(w.as_of): w.offsets(tl) for w in windows}
+        staged = staging.stage_sources(conn, tl, offsets, course_table=False)
+        tick("running sums and window figures of every date")
+        running.build_feature_sums(conn)
         conn.execute(sa.delete(SF).where(SF.c.feature_date.in_([w.as_of for w in windows])))
         for fw in windows:
             tick(f"as of {fw.as_of}")
-            result = conn.execute(sa.insert(SF).from_select(INSERT_COLUMNS,
-                                                            feature_select(fw, tl)))
+            select = feature_select(fw.as_of, tl.index(fw.as_of))
+            result = conn.execute(sa.insert(SF).from_select(INSERT_COLUMNS, select))
             written.append(DateRows(fw.as_of, int(result.rowcount)))
         # On failure the rollback drops PostgreSQL's temporary tables; SQLite's are dropped by
-        # the next stage() on the same connection.
-        staging.unstage(conn)
+        # the next build on the same connection.
+        staging.drop(conn, (*staging.SOURCES, *running.FEATURE_TABLES))
     return FeatureBuildReport(tuple(written), staged, time.perf_counter() - started,
                               engine.dialect.name)
 

@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from edupulse.data import codes
 from edupulse.db.base import JSONType
 
-MICRO = 1_000_000  # grade values are summed as integer millionths of a point
+UNIT = 10_000  # grade values are summed as integer ten-thousandths of a point
 
 
 class json_obj(FunctionElement[Any]):
@@ -71,26 +72,42 @@ def _days_between_default(element: days_between, compiler: Any, **kw: Any) -> st
     return f"CAST(round(julianday({a}) - julianday({b})) AS INTEGER)"
 
 
-class micro_points(FunctionElement[Any]):
-    """A grade value as integer millionths of a point, rounded half up, so that window sums are
-    exact and do not depend on the order rows are added (byte-stable features, exact labels at
-    the 60-point threshold). PostgreSQL stores REAL as float4: its shortest decimal text (what
-    every client reads) is converted, not the binary float4 value."""
+class grade_units(FunctionElement[Any]):
+    """A grade value in whole ten-thousandths of a point (rounded half up), so that sums are
+    exact integers and window figures do not depend on the order rows are added. PostgreSQL
+    stores REAL as float4, within 4e-6 of the decimal written: rounding at 1e-4 recovers the
+    decimal exactly for grades with up to four decimals, on both backends."""
 
     type = sa.BigInteger()
     inherit_cache = True
 
 
-@compiles(micro_points, "postgresql")
-def _micro_pg(element: micro_points, compiler: Any, **kw: Any) -> str:
+@compiles(grade_units, "postgresql")
+def _units_pg(element: grade_units, compiler: Any, **kw: Any) -> str:
     v = compiler.process(element.clauses, **kw)
-    return f"CAST(round(CAST(CAST({v} AS TEXT) AS NUMERIC) * {MICRO}) AS BIGINT)"
+    return f"CAST(floor(CAST({v} AS FLOAT) * {UNIT} + 0.5) AS BIGINT)"
 
 
-@compiles(micro_points)
-def _micro_default(element: micro_points, compiler: Any, **kw: Any) -> str:
+@compiles(grade_units)
+def _units_default(element: grade_units, compiler: Any, **kw: Any) -> str:
     v = compiler.process(element.clauses, **kw)
-    return f"CAST({v} * {MICRO} + 0.5 AS INTEGER)"
+    return f"CAST({v} * {UNIT} + 0.5 AS INTEGER)"
+
+
+GRADE_POINTS = {"A": 4, "B": 3, "C": 2, "D": 1, "F": 0}
+
+
+def points_of(units: Any, n: Any = 1) -> sa.ColumnElement:
+    """4.0-scale points of `units / n` (an average in grade units) by codes.LETTER_GRADES,
+    compared in integers: A >= 90 -> 4, B >= 80 -> 3, C >= 70 -> 2, D >= 60 -> 1, else 0."""
+    whens = [(units >= int(floor * UNIT) * n, GRADE_POINTS[letter])
+             for floor, letter in codes.LETTER_GRADES if GRADE_POINTS[letter] > 0]
+    return sa.case(*whens, else_=0)
+
+
+def grade_points(value: Any) -> sa.ColumnElement:
+    """Points of one graded assignment."""
+    return points_of(grade_units(value))
 
 
 def fdiv(numerator: Any, denominator: Any) -> Any:

@@ -63,6 +63,11 @@ class FeatureWindows:
     def boundaries(self) -> tuple[dt.date, ...]:
         return (*self.ends, self.ytd_floor)
 
+    def offsets(self, timeline: Timeline) -> tuple[int, ...]:
+        """How many intervals back from as_of each boundary lies: ends[1..7], then ytd_floor."""
+        here = timeline.index(self.as_of)
+        return tuple(here - timeline.index(b) for b in (*self.ends[1:], self.ytd_floor))
+
 
 @dataclass(frozen=True)
 class Timeline:

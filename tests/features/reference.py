@@ -70,22 +70,23 @@ def _in(frame: pd.DataFrame, lo: dt.date, hi: dt.date) -> pd.DataFrame:
     return frame[(day > lo.toordinal()) & (day <= hi.toordinal())]
 
 
-def _micro(v: float) -> int:
-    return math.floor(v * 1_000_000 + 0.5)
+def _units(v: float) -> int:
+    """Ten-thousandths of a point, half up."""
+    return math.floor(v * 10_000 + 0.5)
 
 
-def _points(micro_sum: int, n: int) -> int:
+def _points(units: int) -> int:
     for floor, letter in codes.LETTER_GRADES:
-        if micro_sum >= int(floor * 1_000_000) * n:
+        if units >= int(floor * 10_000):
             return POINTS[letter]
     return 0
 
 
 def _gpa(grades: pd.DataFrame) -> float:
+    """Mean points of the graded assignments."""
     if grades.empty:
         return math.nan
-    pts = [_points(int(g["micro"].sum()), len(g)) for _, g in grades.groupby("course_id")]
-    return sum(pts) / len(pts)
+    return sum(_points(u) for u in grades["units"]) / len(grades)
 
 
 def _fill(values: list[float], fallback: float) -> list[float]:
@@ -120,7 +121,7 @@ def reference_features(src: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataF
     students, att = src["students"], src["attendance"]
     att = att[att["status"].notna()]
     grades = src["grades"][src["grades"]["grade_value"].notna()].copy()
-    grades["micro"] = grades["grade_value"].map(_micro)
+    grades["units"] = grades["grade_value"].map(_units)
     inc = src["incidents"]
     week = dt.timedelta(days=7)
     ends = [as_of - j * week for j in range(8)]
@@ -156,8 +157,8 @@ def reference_features(src: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataF
             return frame["status"].isin(statuses).sum() / n if n else math.nan
 
         g_ytd = _in(g, ytd_floor, as_of)
-        per_course = [(int(c["micro"].sum()), len(c)) for _, c in g_ytd.groupby("course_id")]
-        failing = sum(1 for m, n in per_course if m < 60_000_000 * n)
+        per_course = [(int(c["units"].sum()), len(c)) for _, c in g_ytd.groupby("course_id")]
+        failing = sum(1 for u, n in per_course if u < 600_000 * n)
         i_ytd = _in(i, ytd_floor, as_of)
         sev = i_ytd["severity_level"]
         serious = int((sev >= codes.SERIOUS_SEVERITY).sum())

@@ -84,18 +84,18 @@ def test_hand_checked_example(engine: sa.Engine) -> None:
     v = x["feature_vector"]
     assert set(v) == {"attendance", "academic", "behavioral", "trends", "metadata", "extra"}
     assert v["attendance"] == [0.5, 0.5, 0.5, 0.75]  # the gap week w2 takes w1's rate
-    assert v["academic"] == [4, 4, 2, 1]  # M: A, A, C (95, 55), C + E: F (59.95)
+    assert v["academic"] == [4, 4, 2, 1.25]  # points of 95, 55, 59.9, 60: 4, 0, 0, 1
     assert v["behavioral"] == [1, 0, 0, 2]
-    assert v["trends"] == pytest.approx([0.075, -1.1, 0.3], abs=1e-12)
+    assert v["trends"] == pytest.approx([0.075, -1.025, 0.3], abs=1e-12)
     assert v["metadata"] == {"weeks_of_data": 5, "data_quality": 0.75}
     assert set(v["extra"]) == set(EXTRA)
     assert v["extra"] == pytest.approx(dict(
         attendance_rate_ytd=6 / 9, unexcused_absence_rate_ytd=2 / 9, excused_rate_ytd=1 / 9,
-        tardy_rate_ytd=1 / 9, gpa_ytd=1.0, failing_courses=1, courses=2, incidents_ytd=3,
+        tardy_rate_ytd=1 / 9, gpa_ytd=1.25, failing_courses=1, courses=2, incidents_ytd=3,
         serious_incidents_ytd=1, severity_weighted_incidents_ytd=5, abc_attendance=1,
         abc_behavior=1, abc_course=1, abc_flags=3), abs=1e-12)
     assert x["attendance_rate"] == pytest.approx(5 / 8, abs=1e-6)
-    assert x["gpa_current"] == 1.0 and x["discipline_incidents"] == 3
+    assert x["gpa_current"] == 1.25 and x["discipline_incidents"] == 3  # E averages 59.95: F
 
     y = got["Y"]["feature_vector"]
     assert y["attendance"] == [1, 1, 1, 1] and y["academic"] == [None] * 4

@@ -1,0 +1,206 @@
+"""Running sums over the staged intervals, and the window figures of every as-of date.
+
+Features: per student, running sums over all intervals (a dense grid, so every boundary has a
+value); then ONE window pass reads, on the row of each as-of date's interval, the running sums
+at that date's other boundaries with LAG(x, offset) (offsets from ep_iv) and stores the window
+figures (weekly counts, rolling GPA sums, year-to-date totals) in ep_asof. A course's
+year-to-date state (graded, failing) changes only when it gets a grade, so courses are reduced
+to per-student changes of "failing courses" and "graded courses" before the grid is built.
+
+Labels: dense running sums per student and per (student, course), read at two boundaries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from edupulse.db.models import Student
+from edupulse.features.cohort import school_code
+from edupulse.features.sqlfuncs import UNIT
+from edupulse.features.staging import (
+    ATT,
+    GRD,
+    INC,
+    IV,
+    big,
+    count,
+    create,
+    grades_by_course,
+    index,
+    ivc,
+    sid,
+    tmp,
+)
+from edupulse.features.timeline import WEEKS
+
+S = Student.__table__
+FAIL_UNITS = 60 * UNIT  # codes.FAILING_GRADE in grade units
+
+GST = tmp("ep_gst", sid(), ivc(), big("gn"), big("gp"), big("d_fail"), big("d_courses"),
+          pk=("student_id", "iv"))
+STU_SUMS = ("n", "att", "absent", "excused", "tardy", "inc", "serious", "severity", "gn", "gp")
+STU = tmp("ep_stu", ivc(), sid(), *[big(c) for c in STU_SUMS], sa.Column("first_day", sa.Date),
+          big("failing"), big("courses"), pk=("iv", "student_id"))
+SCH = tmp("ep_sch", ivc(), sa.Column("school", sa.String(200)), big("n"), pk=("iv", "school"))
+YTD = ("n", "att", "absent", "excused", "tardy", "inc", "serious", "severity", "gn", "gp")
+ASOF_COLS = (
+    *[f"{m}_{k}" for k in range(1, WEEKS + 1) for m in ("wn", "watt", "winc", "gn", "gp")],
+    "n_4w", "att_4w", "inc_4w", *[f"{m}_ytd" for m in YTD], "failing", "courses",
+)
+ASOF = tmp("ep_asof", ivc(), sid(), *[big(c) for c in ASOF_COLS],
+           sa.Column("first_day", sa.Date), pk=("iv", "student_id"))
+SCHA = tmp("ep_scha", ivc(), sa.Column("school", sa.String(200)),
+           *[big(f"sw_{k}") for k in range(1, WEEKS + 1)], pk=("iv", "school"))
+FEATURE_TABLES = (GST, STU, SCH, ASOF, SCHA)
+
+LST = tmp("ep_lst", ivc(), sid(), big("n"), big("att"), pk=("iv", "student_id"))
+LCR = tmp("ep_lcr", ivc(), sid(), sa.Column("course_id", sa.String(50)), big("n"),
+          big("units"), pk=("iv", "student_id", "course_id"))
+LABEL_TABLES = (LST, LCR)
+
+
+def _running(col: Any, *partition: Any, order: Any = IV.c.iv) -> Any:
+    return sa.func.sum(sa.func.coalesce(col, 0)).over(
+        partition_by=list(partition), order_by=order, rows=(None, 0))
+
+
+def build_feature_sums(conn: sa.Connection) -> int:
+    """ep_gst, ep_stu, ep_sch, then ep_asof / ep_scha; returns the ep_asof row count."""
+    create(conn, FEATURE_TABLES)
+    _course_changes(conn)
+    index(conn, GST)
+    _students(conn)
+    _schools(conn)
+    index(conn, STU, SCH)
+    _as_of(conn)
+    index(conn, ASOF, SCHA)
+    return count(conn, ASOF)
+
+
+def _course_changes(conn: sa.Connection) -> None:
+    """Per (student, interval): graded assignments and points, and the change in the number of
+    failing / graded courses of the school year (a course fails while its mean is below 60)."""
+    g = grades_by_course().subquery("g")
+    key = (g.c.student_id, g.c.course_id, g.c.sy)
+    state = (
+        sa.select(g.c.student_id, g.c.course_id, g.c.iv, g.c.sy, g.c.n, g.c.pts,
+                  _running(g.c.n, *key, order=g.c.iv).label("cn"),
+                  _running(g.c.units, *key, order=g.c.iv).label("cu"))
+        .subquery("state")
+    )
+    fail = sa.case((state.c.cu < FAIL_UNITS * state.c.cn, 1), else_=0)
+    prev = sa.func.lag(fail).over(partition_by=[state.c.student_id, state.c.course_id,
+                                                state.c.sy], order_by=state.c.iv)
+    steps = sa.select(state.c.student_id, state.c.iv, state.c.n, state.c.pts,
+                      fail.label("fail"), prev.label("prev")).subquery("steps")
+    q = sa.select(
+        steps.c.student_id, steps.c.iv, sa.func.sum(steps.c.n), sa.func.sum(steps.c.pts),
+        sa.func.sum(steps.c.fail - sa.func.coalesce(steps.c.prev, 0)),
+        sa.func.sum(sa.case((steps.c.prev.is_(None), 1), else_=0)),
+    ).group_by(steps.c.student_id, steps.c.iv)
+    conn.execute(sa.insert(GST).from_select(
+        ["student_id", "iv", "gn", "gp", "d_fail", "d_courses"], q))
+
+
+def _students(conn: sa.Connection) -> None:
+    ids = sa.union(sa.select(ATT.c.student_id), sa.select(INC.c.student_id),
+                   sa.select(GST.c.student_id)).subquery("ids")
+    a, i, g = ATT.alias("a"), INC.alias("i"), GST.alias("g")
+    s = ids.c.student_id
+
+    def on(t: Any) -> Any:
+        return sa.and_(t.c.student_id == s, t.c.iv == IV.c.iv)
+
+    grid = ids.join(IV, sa.true()).outerjoin(a, on(a)).outerjoin(i, on(i)).outerjoin(g, on(g))
+    sources = {"n": a.c.n, "att": a.c.att, "absent": a.c.absent, "excused": a.c.excused,
+               "tardy": a.c.tardy, "inc": i.c.n, "serious": i.c.serious,
+               "severity": i.c.severity, "gn": g.c.gn, "gp": g.c.gp}
+    year = (s, IV.c.sy)  # figures that restart on 1 July
+    q = sa.select(
+        IV.c.iv, s, *[_running(sources[c], s) for c in STU_SUMS],
+        sa.func.min(a.c.first_day).over(partition_by=list(year), order_by=IV.c.iv,
+                                        rows=(None, 0)),
+        _running(g.c.d_fail, *year), _running(g.c.d_courses, *year),
+    ).select_from(grid)
+    conn.execute(sa.insert(STU).from_select(
+        ["iv", "student_id", *STU_SUMS, "first_day", "failing", "courses"], q))
+
+
+def _schools(conn: sa.Connection) -> None:
+    """Running record counts per school: a week in which a school recorded no attendance for
+    anyone (a holiday) is not a week of missing data for its students."""
+    school = sa.func.coalesce(school_code(), "").label("school")
+    per = (sa.select(school, ATT.c.iv, sa.func.sum(ATT.c.n).label("n"))
+           .select_from(ATT.join(S, S.c.id == ATT.c.student_id))
+           .group_by(school, ATT.c.iv).subquery("per"))
+    schools = sa.select(per.c.school).distinct().subquery("schools")
+    grid = schools.join(IV, sa.true()).outerjoin(
+        per, sa.and_(per.c.school == schools.c.school, per.c.iv == IV.c.iv))
+    q = sa.select(IV.c.iv, schools.c.school, _running(per.c.n, schools.c.school)
+                  ).select_from(grid)
+    conn.execute(sa.insert(SCH).from_select(["iv", "school", "n"], q))
+
+
+def _lagger(table: sa.Table, key: Any) -> Any:
+    """at(col, j): the running sum at boundary as_of - 7j (j = 0..7) or the YTD floor ('y')."""
+    def at(col: str, j: int | str) -> Any:
+        if j == 0:
+            return table.c[col]
+        offset = IV.c.oy if j == "y" else IV.c[f"o{j}"]
+        return sa.func.lag(table.c[col], offset).over(partition_by=key, order_by=table.c.iv)
+    return at
+
+
+def _as_of(conn: sa.Connection) -> None:
+    at = _lagger(STU, STU.c.student_id)
+
+    def span(col: str, hi: int | str, lo: int | str) -> Any:
+        return at(col, hi) - at(col, lo)
+
+    figures: dict[str, Any] = {}
+    for k in range(1, WEEKS + 1):  # week k is (as_of - 7(5-k), as_of - 7(4-k)]
+        hi, lo = WEEKS - k, WEEKS - k + 1
+        figures |= {f"wn_{k}": span("n", hi, lo), f"watt_{k}": span("att", hi, lo),
+                    f"winc_{k}": span("inc", hi, lo),
+                    # the rolling GPA of week k covers the 28 days ending with it
+                    f"gn_{k}": span("gn", hi, hi + 4), f"gp_{k}": span("gp", hi, hi + 4)}
+    figures |= {"n_4w": span("n", 0, WEEKS), "att_4w": span("att", 0, WEEKS),
+                "inc_4w": span("inc", 0, WEEKS),
+                **{f"{m}_ytd": span(m, 0, "y") for m in YTD},
+                "failing": STU.c.failing, "courses": STU.c.courses}
+    inner = (sa.select(STU.c.iv, STU.c.student_id, IV.c.asof,
+                       *[v.label(k) for k, v in figures.items()], STU.c.first_day)
+             .select_from(STU.join(IV, IV.c.iv == STU.c.iv)).subquery("w"))
+    cols = ["iv", "student_id", *ASOF_COLS, "first_day"]
+    conn.execute(sa.insert(ASOF).from_select(
+        cols, sa.select(*[inner.c[c] for c in cols]).where(inner.c.asof == 1)))
+
+    at = _lagger(SCH, SCH.c.school)
+    inner = (sa.select(SCH.c.iv, SCH.c.school, IV.c.asof,
+                       *[(at("n", WEEKS - k) - at("n", WEEKS - k + 1)).label(f"sw_{k}")
+                         for k in range(1, WEEKS + 1)])
+             .select_from(SCH.join(IV, IV.c.iv == SCH.c.iv)).subquery("w"))
+    cols = ["iv", "school", *[f"sw_{k}" for k in range(1, WEEKS + 1)]]
+    conn.execute(sa.insert(SCHA).from_select(
+        cols, sa.select(*[inner.c[c] for c in cols]).where(inner.c.asof == 1)))
+
+
+def build_label_sums(conn: sa.Connection) -> None:
+    """Dense running attendance counts per student and grade sums per (student, course)."""
+    create(conn, LABEL_TABLES)
+    _dense(conn, LST, ATT, ("student_id",), ("n", "att"))
+    _dense(conn, LCR, GRD, ("student_id", "course_id"), ("n", "units"))
+    index(conn, LST, LCR)
+
+
+def _dense(conn: sa.Connection, target: sa.Table, source: sa.Table, keys: tuple[str, ...],
+           sums: tuple[str, ...]) -> None:
+    ids = sa.select(*[source.c[k] for k in keys]).distinct().subquery("ids")
+    src = source.alias("src")
+    grid = ids.join(IV, sa.true()).outerjoin(src, sa.and_(
+        *[src.c[k] == ids.c[k] for k in keys], src.c.iv == IV.c.iv))
+    part = [ids.c[k] for k in keys]
+    q = sa.select(IV.c.iv, *part, *[_running(src.c[m], *part) for m in sums]).select_from(grid)
+    conn.execute(sa.insert(target).from_select(["iv", *keys, *sums], q))
