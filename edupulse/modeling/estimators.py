@@ -138,7 +138,7 @@ def build_estimator(family: str, params: Mapping[str, Any], seed: int) -> BaseEs
         model = LogisticRegression(random_state=seed, **params)
         steps = [("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
                  ("scale", StandardScaler()), ("model", model)]
-        return Pipeline(steps).set_output(transform="pandas")
+        return Pipeline(steps)
     if family == "hist_gradient_boosting":
         params.setdefault("early_stopping", False)
         return HistGradientBoostingClassifier(random_state=seed, **params)
