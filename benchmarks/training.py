@@ -11,6 +11,19 @@ of the experiment's as-of dates, and `train` itself (labels, splits, every fit w
 bootstrap and permutation importance, MLflow logging) with the features already stored. Wall
 seconds depend on what else runs on the machine; the process's CPU seconds are printed beside
 them, and the peak resident memory of the process at the end.
+
+Last run (2026-11-25, experiments/baseline.yaml: 2 splits x {ABC rule, logistic regression},
+SQLite, the shared 2-core machine at load average 5-11, so wall time is about 3x CPU time):
+
+| district | rows (student x as-of) | load | features (10 dates) | train | fitting alone |
+| --- | ---: | ---: | ---: | ---: | ---: |
+| sample, 500 students | 4,709 | 32 s | 9 s | 92 s wall, 26 s CPU, 406 MB | 2.6 s |
+| 10,000 students | 93,433 | 1,627 s | 147 s | 248 s wall, 80 s CPU, 622 MB | 9.6 s |
+
+("train" measured as the `edupulse train` command with /usr/bin/time, features already stored;
+peak memory of this script itself, which also loads the data, was 3.0 GB.) Most of train's CPU
+goes to the 200-resample bootstraps, permutation importance, the labels and MLflow logging,
+not to fitting.
 """
 
 from __future__ import annotations
