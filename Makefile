@@ -31,8 +31,7 @@ test-fast: install
 	$(BIN)/pytest -n 2 --dist loadfile -m "not slow"
 
 nbval: install
-	@home=$$(mktemp -d) && EDUPULSE_HOME=$$home $(BIN)/pytest --nbval-lax -p no:cacheprovider \
-	  notebooks/ ; rc=$$?; rm -rf $$home; exit $$rc
+	bash tests/nbval.sh
 
 lint: install
 	$(BIN)/ruff check .
