@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +76,10 @@ def begin_load(conn: sa.Connection) -> None:
     if is_postgres(conn):
         tables = ", ".join(s.table for s in SCHEMAS.values())
         conn.exec_driver_sql(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+        if (conn.dialect.server_version_info or (0,)) >= (14,):
+            # A killed loader's statement stops within a second instead of running on,
+            # holding the lock, until it next talks to the client.
+            conn.exec_driver_sql("SET LOCAL client_connection_check_interval = 1000")
     else:
         conn.exec_driver_sql("PRAGMA cache_size = -262144")  # 256 MB for index pages
         conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -294,17 +299,21 @@ def _record_audit(conn: sa.Connection, schema: FileSchema,
 
 
 def write_file(conn: sa.Connection, validated: ValidatedFile,
-               progress: ProgressFn | None = None) -> WriteCounts:
+               progress: ProgressFn | None = None,
+               log: Callable[[str], None] | None = None) -> WriteCounts:
     """Stage and upsert the valid rows of one file; inside the caller's transaction."""
     schema, valid = validated.schema, validated.valid
     if valid.empty:
         return WriteCounts(0, 0, 0)
+    say = log or (lambda _msg: None)
     pg = is_postgres(conn)
     if not pg and schema is not STUDENTS:
         valid = valid.assign(student_id=student_ids(conn, valid["district_id"].array))
     stage = _create_stage(conn, schema)
+    say(f"{validated.file}: staging {len(valid):,} rows")
     _fill_stage(conn, schema, valid, stage, progress)
     sql = upsert_sql(schema, stage, pg)
+    say(f"{validated.file}: merging into {schema.table}")
     if pg:
         new, updated = conn.exec_driver_sql(sql).one()
         return WriteCounts(int(new), int(updated), len(valid) - int(new) - int(updated))

@@ -180,8 +180,7 @@ def _one_file(conn: Connection, name: str, path: Path, profile: Profile, refs: S
     counts = None
     hold = hold or (strict and validated.rejected_rows > 0)
     if not hold and not validated.valid.empty:
-        say(f"{path.name}: writing {len(validated.valid):,} rows to {schema.table}")
-        counts = write_file(conn, validated, progress)
+        counts = write_file(conn, validated, progress, say)
     return FileResult(
         name, path.name, read=validated.rows_read,
         new=counts.new if counts else 0,
@@ -194,13 +193,13 @@ def _one_file(conn: Connection, name: str, path: Path, profile: Profile, refs: S
 
 def summary_lines(report: LoadReport) -> list[str]:
     """The per-file summary a person reads after a load; never shows names or contacts."""
-    head = ("file", "read", "new", "updated", "unchanged", "rejected")
+    head = ("file", "read", "new", "updated", "unchanged", "rejected", "seconds")
     rows = [head]
     for r in report.files:
         if r.file is None:
             continue
         rows.append((r.file, *(f"{n:,}" for n in (r.read, r.new, r.updated, r.unchanged,
-                                                     r.rejected))))
+                                                     r.rejected)), f"{r.seconds:.1f}"))
     width = max(len(r[0]) for r in rows)
     lines = [f"{r[0]:<{width}}" + "".join(f"{c:>12}" for c in r[1:]) for r in rows]
     for r in report.files:

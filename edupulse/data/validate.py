@@ -230,7 +230,7 @@ def validate(
             ok[extra["row"].to_numpy()] = False
     valid = pd.DataFrame({
         name: pd.Categorical.from_codes(c.codes[ok], categories=c.categories)
-        for name, c in checked.items()
+        .remove_unused_categories() for name, c in checked.items()
     })
     valid["line"] = lines[ok]
     ids = checked["district_id"]
