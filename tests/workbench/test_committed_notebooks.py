@@ -10,7 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from edupulse.config import Settings
 from edupulse.workbench.notebooks import cells_with_outputs, default_parameters, parameters_cell
+from edupulse.workbench.run import NotebookFailed, run_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ("01-explore-data", "02-build-features", "03-train-models", "04-fairness-audit",
@@ -90,3 +92,24 @@ def test_derived_values_follow_and_checks_are_asserts(name: str) -> None:
     checks = [c for c in codes if c.source.startswith("# checks")]
     assert checks and all("assert " in c.source for c in checks)
     assert any("nbval" in c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+@pytest.mark.parametrize("name", ["04-fairness-audit", "05-score-students", "06-equity-report"])
+def test_notebooks_after_03_need_the_champion_before_any_work(name: str) -> None:
+    setup = [c for c in _read(name).cells if c.cell_type == "code"][1]
+    assert "steps.champion(engine)" in setup.source
+
+
+def test_the_scheduled_notebook_stops_with_what_to_run_first(db_url: str, engine,  # type: ignore[no-untyped-def]
+                                                             edupulse_home: Path,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             ) -> None:
+    """Without an active model (03 not run, or its gate refused) 05 fails at its set-up cell
+    (as 04 and 06 do) and the error says how to get one; nothing is logged."""
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(NotebookFailed) as info:
+        run_notebook(ROOT / "notebooks" / "05-score-students.ipynb", {"db_url": db_url},
+                     Settings.from_env(), log=False)
+    assert info.value.ename == "WorkbenchError"
+    assert "no active model. Notebook 03 did not promote one" in info.value.evalue
+    assert "force_promotion=True" in info.value.evalue
