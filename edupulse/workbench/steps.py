@@ -371,8 +371,9 @@ def risk_list(engine: Engine, as_of: dt.date, school: str, *, top: int = 10,
         "rank": r.rank, "student_key": r.student[:KEY_CHARS], "grade_level": r.grade_level,
         "risk_score": r.risk_score, "risk_category": r.risk_category,
         "confidence": r.confidence, "top_factors": ", ".join(f.factor for f in r.factors),
+        "recommendations": "; ".join(dict.fromkeys(f.recommendation for f in r.factors)),
     } for r in rows], columns=["rank", "student_key", "grade_level", "risk_score",
-                               "risk_category", "confidence", "top_factors"])
+                               "risk_category", "confidence", "top_factors", "recommendations"])
 
 
 def equity_report(engine: Engine, settings: Settings, as_of: dt.date, out: Path, *,

@@ -138,6 +138,7 @@ def test_risk_list_shows_pseudonymous_keys_only(engine) -> None:  # type: ignore
                                             str(students[1]["id"])[:8]]
     assert head["risk_category"].tolist() == ["critical", "high"]
     assert head["top_factors"].tolist() == ["attendance_rate"] * 2
+    assert head["recommendations"].tolist() == ["attendance check-in"] * 2
     shown = head.to_string()
     for s in students:
         assert s["district_id"] not in shown and s["first_name"] not in shown
