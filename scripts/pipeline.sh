@@ -17,6 +17,9 @@ EXPERIMENT="${2:-experiments/baseline.yaml}"
 AS_OF="${3:-2025-05-02}"
 if [[ -x .venv/bin/edupulse ]]; then EDUPULSE=.venv/bin/edupulse; else EDUPULSE=edupulse; fi
 export EDUPULSE_HOME="${EDUPULSE_HOME:-$PWD/var}"
+# Under `mlflow run . -e main` MLflow hands its run to the command through MLFLOW_RUN_ID; the
+# notebooks log their own runs (edupulse-notebooks, the experiment's), so do not resume that one.
+unset MLFLOW_RUN_ID
 
 start=$(date +%s)
 step() {
