@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -34,10 +33,14 @@ def load(
     """Validate and load an SIS export; re-loading the same files changes nothing."""
     import sqlalchemy as sa
 
-    from edupulse.data.pipeline import LoadError, load_directory, summary_lines
+    from edupulse.data.pipeline import (
+        LoadError,
+        default_rejects_path,
+        load_directory,
+        summary_lines,
+    )
     from edupulse.data.profiles import STANDARD, ProfileError, load_profile
     from edupulse.data.progress import progress_bars
-    from edupulse.db import migrate
 
     try:
         chosen = load_profile(profile) if profile else STANDARD
@@ -46,11 +49,7 @@ def load(
     if not directory.is_dir():
         raise fail(f"{directory}: no such folder", EXIT_FAILED)
     settings, engine = engine_for(db)
-    if migrate.current_revision(engine) != migrate.head_revision(engine):
-        raise fail(f"{settings.safe_database_url}: schema is not at the newest revision; "
-                   f"run `edupulse db upgrade` first", EXIT_FAILED)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    rejects = rejects or settings.home / "rejects" / f"{directory.resolve().name}-{stamp}.csv"
+    rejects = rejects or default_rejects_path(settings.home, directory)
     typer.echo(f"loading {directory} ({chosen.name}) into {settings.safe_database_url}"
                f"{' --strict' if strict else ''}")
     log = lambda msg: typer.echo(f"  {msg}", err=True)  # noqa: E731
@@ -70,3 +69,4 @@ def load(
         typer.echo(line)
     if not report.clean:
         raise typer.Exit(EXIT_REJECTS)
+

@@ -314,10 +314,12 @@ def write_file(conn: sa.Connection, validated: ValidatedFile,
     _fill_stage(conn, schema, valid, stage, progress)
     sql = upsert_sql(schema, stage, pg)
     say(f"{validated.file}: merging into {schema.table}")
+    if progress:  # one statement: the bar shows the time it takes
+        progress(f"merging into {schema.table}", 0, 1)
     if pg:
         new, updated = conn.exec_driver_sql(sql).one()
-        return WriteCounts(int(new), int(updated), len(valid) - int(new) - int(updated))
-    if schema is STUDENTS:  # row triggers audit students; count the table around the upsert
+        counts = WriteCounts(int(new), int(updated), len(valid) - int(new) - int(updated))
+    elif schema is STUDENTS:  # row triggers audit students; count the table around the upsert
         count = "SELECT count(*) FROM students"
         before = conn.exec_driver_sql(count).scalar_one()
         changed = conn.exec_driver_sql(sql).rowcount
@@ -330,5 +332,8 @@ def write_file(conn: sa.Connection, validated: ValidatedFile,
             raise RuntimeError(f"{schema.table}: {changed} rows written, expected "
                                f"{counts.new + counts.updated}")
         _record_audit(conn, schema, audit)
-    conn.exec_driver_sql(f"DROP TABLE temp.{stage}")
+    if not pg:
+        conn.exec_driver_sql(f"DROP TABLE temp.{stage}")
+    if progress:
+        progress(f"merging into {schema.table}", 1, 1)
     return counts

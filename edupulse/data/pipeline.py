@@ -10,6 +10,7 @@ to a CSV as soon as each file is validated, so they are kept even when the load 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,17 +19,19 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.engine import Connection, Engine
 
+from edupulse.config import mask_url
 from edupulse.data.ingest import begin_load, known_students, write_file
 from edupulse.data.load import FileError, ProgressFn, find_file, read_file
 from edupulse.data.profiles import STANDARD, Profile
 from edupulse.data.schemas import FILE_NAMES, SCHEMAS, STUDENTS
 from edupulse.data.validate import REJECT_COLUMNS, StudentRefs, ValidatedFile, validate
+from edupulse.db import migrate
 
 LogFn = Callable[[str], None]
 
 
 class LoadError(Exception):
-    """The load could not run at all (nothing to load); nothing was changed."""
+    """The load could not run at all (nothing to load, schema not migrated); nothing changed."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,9 @@ def load_directory(
 ) -> LoadReport:
     """Load every input file found in `directory`; see the module docstring."""
     say = log or (lambda _msg: None)
+    if migrate.current_revision(engine) != migrate.head_revision(engine):
+        raise LoadError(f"{mask_url(str(engine.url))}: the schema is not at the newest revision; "
+                        f"run `edupulse db upgrade` first")
     paths = {n: find_file(directory, n, profile.settings(n)) for n in FILE_NAMES}
     if not any(paths.values()):
         expected = ", ".join(f"{n}.csv" for n in FILE_NAMES)
@@ -151,6 +157,17 @@ def load_directory(
                               r.seconds) for r in results]
     return LoadReport(directory, tuple(results), committed, strict,
                       rejects.path if rejects.written else None, shown_frame)
+
+
+def default_rejects_path(home: Path, directory: Path) -> Path:
+    """$EDUPULSE_HOME/rejects/<folder>-<time>.csv, never an earlier load's file."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = home / "rejects" / f"{directory.resolve().name}-{stamp}"
+    path, n = base.with_suffix(".csv"), 1
+    while path.exists():
+        n += 1
+        path = base.parent / f"{base.name}-{n}.csv"
+    return path
 
 
 def _refs_after_students(known: pd.Index, validated: ValidatedFile | None,
