@@ -183,8 +183,9 @@ def read_file(
     raw_header = _raw_header(path, settings)
     header = [h.strip() for h in raw_header]
     mapping, absent, ignored = _map_header(path, header, schema, settings)
-    by_stripped = dict(zip(header, raw_header, strict=True))
-    include = [by_stripped[name] for name in mapping]
+    # Every column is parsed (the last one matters to _check_last_record); only the layout's
+    # columns are kept.
+    keep = [i for i, name in enumerate(header) if name in mapping]
     options = dict(
         read_options=pacsv.ReadOptions(
             block_size=BLOCK_SIZE,
@@ -195,7 +196,6 @@ def read_file(
         ),
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.string() for name in raw_header},
-            include_columns=include,
             null_values=[""],
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
@@ -221,13 +221,14 @@ def read_file(
         raise FileError(f"{path.name}: cannot be read ({exc})") from None
     if progress:
         progress(label, total, total)
-    table = pa.Table.from_batches(batches, schema=batches[0].schema) if batches else None
-    if table is None:
-        table = pa.table({name: pa.array([], pa.string()) for name in include})
-    rename = {by_stripped[name]: target for name, target in mapping.items()}
-    table = table.rename_columns([rename[c] for c in table.column_names])
+    if batches:
+        table = pa.Table.from_batches(batches, schema=batches[0].schema)
+    else:
+        table = pa.table([pa.array([], pa.string())] * len(raw_header),
+                         names=[f"c{i}" for i in range(len(raw_header))])
     lines = _line_numbers(table)
     _check_last_record(path, settings, table)
+    table = pa.table([table.column(i) for i in keep], names=[mapping[header[i]] for i in keep])
     table, lines = _clean(table, lines)
     return RawFile(path, table, lines, absent, ignored)
 

@@ -106,11 +106,13 @@ def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
          "students.csv line 3: 3 fields where the header has 4"),
         (b"district_id,first_name,last_name,date_of_birth\nS1,A,B,\"2010-01-01\nS2,A,B,x\n",
          "students.csv line 2: malformed CSV record"),
+        (b"district_id,first_name,last_name,date_of_birth,notes\nS1,A,B,2010-01-01,\"x\n"
+         b"S2,A,B,2010-01-01,y\n", "students.csv line 2: malformed CSV record"),
         (b"district_id,first_name,last_name,district_id,date_of_birth\n",
          "students.csv line 1: column 'district_id' appears twice in the header"),
     ],
     ids=["empty", "blank", "missing-column", "missing-columns", "encoding", "fields",
-         "open-quote", "twice"],
+         "open-quote", "open-quote-in-ignored-column", "twice"],
 )
 def test_file_that_cannot_be_read_stops_with_one_message(
     tmp_path: Path, content: bytes, message: str

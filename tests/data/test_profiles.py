@@ -119,6 +119,7 @@ def test_sample_sis_really_is_another_layout() -> None:
     assert not any(SIS.glob("students.csv*"))
 
 
+@pytest.mark.slow
 def test_sample_and_sample_sis_load_to_identical_rows(db_url: str, empty_db_url: str) -> None:
     """The same 500 students through two layouts into two databases: the same rows."""
     standard = make_engine(db_url, poolclass=sa.pool.NullPool)
