@@ -211,7 +211,6 @@ def run_experiment(
     prepared = prepare(engine, config, progress=progress, echo=echo)
     prov = provenance()
     experiment_id = ensure_experiment(settings, config.name)
-    log.mark_model_training(experiment_id)
     models = grid(config)
     outcomes: list[ModelOutcome] = []
     with (training_threads(), log.parent_run(experiment_id, config, config_text, config_name,

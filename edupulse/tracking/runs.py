@@ -89,14 +89,6 @@ def parent_run(
         yield ParentRun(run.info.run_id, experiment_id)
 
 
-def mark_model_training(experiment_id: str) -> None:
-    """Open the experiment in the UI's model-training view (runs, metrics), not the GenAI one."""
-    import mlflow
-
-    mlflow.MlflowClient().set_experiment_tag(experiment_id, "mlflow.experimentKind",
-                                             "custom_model_development")
-
-
 def log_dataset_summary(summary: Mapping[str, Any]) -> None:
     """Rows, prevalence and label exclusions per as-of date, on the active (parent) run."""
     import mlflow
