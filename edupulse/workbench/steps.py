@@ -86,20 +86,20 @@ def student_count(engine: Engine) -> int:
 
 
 def ensure_loaded(engine: Engine, sample_dir: str | Path, *,
-                  rejects_dir: Path | None = None) -> LoadReport | None:
+                  home: Path | None = None) -> LoadReport | None:
     """Load `sample_dir` when the database has no students; None when it already has some.
 
     The load is the one `edupulse load` runs (validated, one transaction); rejected rows go to
-    `rejects_dir` (default $EDUPULSE_HOME/rejects) and a load that stops raises WorkbenchError.
+    <home>/rejects/ (home: $EDUPULSE_HOME) and a load that stops raises WorkbenchError.
     """
-    from edupulse.data.pipeline import LoadError, load_directory
+    from edupulse.data.pipeline import LoadError, default_rejects_path, load_directory
 
     if student_count(engine):
         return None
     folder = Path(sample_dir)
     if not folder.is_dir():
         raise WorkbenchError(ERR_NO_SOURCE.format(dir=folder))
-    rejects = (rejects_dir or Settings.from_env().home / "rejects") / f"{folder.resolve().name}.csv"
+    rejects = default_rejects_path(home or Settings.from_env().home, folder)
     try:
         report = load_directory(engine, folder, rejects_path=rejects)
     except LoadError as exc:

@@ -51,9 +51,10 @@ def test_ensure_loaded_loads_an_empty_database_once(engine, edupulse_home: Path)
 
 
 def test_ensure_loaded_keeps_rejects_and_loads_the_valid_rows(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    report = steps.ensure_loaded(engine, FIXTURES / "bad", rejects_dir=tmp_path)
+    report = steps.ensure_loaded(engine, FIXTURES / "bad", home=tmp_path)
     assert report is not None and report.committed and report.rejected > 0
-    assert report.rejects_path == tmp_path / "bad.csv"
+    assert report.rejects_path is not None and report.rejects_path.parent == tmp_path / "rejects"
+    assert report.rejects_path.name.startswith("bad-")
     text = report.rejects_path.read_text()
     assert "students.csv" in text and "first_name" in text  # file, line and field of each
     assert steps.student_count(engine) > 0
