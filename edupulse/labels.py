@@ -70,15 +70,16 @@ class LabelSet:
         return int(self.excluded["students"].sum())
 
     def summary(self) -> pd.DataFrame:
-        """Per as-of date: cohort, labelled, positives, prevalence and each exclusion count."""
-        g = self.frame.groupby("as_of_date")["label"]
-        out = pd.DataFrame({"labelled": g.size(), "positives": g.sum()})
+        """Per as-of date: cohort, labelled, positives, prevalence, then each exclusion count
+        (columns named by reason, in EXCLUSION_REASONS order)."""
         ex = self.excluded.pivot(index="as_of_date", columns="reason", values="students")
-        out = ex.join(out, how="left").fillna({"labelled": 0, "positives": 0})
-        out[["labelled", "positives"]] = out[["labelled", "positives"]].astype("int64")
+        ex = ex[list(EXCLUSION_REASONS[self.outcome])]
+        g = self.frame.groupby("as_of_date")["label"]
+        out = pd.DataFrame({"labelled": g.size(), "positives": g.sum()}).reindex(ex.index)
+        out = out.fillna(0).astype("int64")
         out.insert(0, "cohort", out["labelled"] + ex.sum(axis=1))
         out["prevalence"] = out["positives"] / out["labelled"].where(out["labelled"] > 0)
-        return out.reset_index()
+        return out.join(ex).reset_index()
 
 
 def cohort(engine: Engine, as_of: dt.date, *,

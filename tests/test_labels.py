@@ -4,6 +4,7 @@ computed only from data after the as-of date. Both backends."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -195,3 +196,25 @@ def test_every_outcome_has_a_definition() -> None:
     from edupulse.labels import DEFINITIONS, EXCLUSION_REASONS
 
     assert set(OUTCOMES) == set(DEFINITIONS) == set(EXCLUSION_REASONS)
+
+
+@pytest.mark.slow
+def test_sample_labels_match_the_generators_realised_outcomes(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    """The synthetic generator computes its realised outcomes (ground_truth.csv y_*_12w) with
+    the same definitions from the records it writes; on the sample both must agree exactly."""
+    from tests.features import data
+
+    data.load_sample(engine, tmp_path)
+    truth = data.ground_truth()
+    truth["as_of_date"] = truth["as_of_date"].map(dt.date.fromisoformat)
+    for outcome in OUTCOMES:
+        result = build_labels(engine, data.SAMPLE_FRIDAYS, outcome, 84)
+        mine = _with_names(engine, result.frame).set_index(["district_id", "as_of_date"])
+        theirs = truth.set_index(["district_id", "as_of_date"])[f"y_{outcome}_12w"].dropna()
+        assert len(mine) == len(theirs) > 5000, outcome
+        joined = mine.join(theirs, how="inner")
+        assert len(joined) == len(mine)
+        assert (joined["label"] == joined[f"y_{outcome}_12w"].astype(int)).all(), outcome
+        assert len(mine) + result.n_excluded == len(truth)

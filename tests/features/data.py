@@ -5,9 +5,11 @@ values, grades exactly on letter thresholds, and records either side of 1 July."
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 
 from edupulse.db.models import AttendanceRecord, DisciplineIncident, Grade
@@ -94,3 +96,20 @@ AS_OF = (
 )
 
 
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+# Every Friday of the sample year (2024-08-26 .. 2025-05-02): the ground truth's as-of dates.
+SAMPLE_FRIDAYS = tuple(dt.date(2024, 8, 30) + dt.timedelta(days=7 * i) for i in range(36))
+
+
+def load_sample(engine: sa.Engine, tmp: Path) -> None:
+    """data/sample into the database through the real loader."""
+    from edupulse.data.pipeline import load_directory
+
+    report = load_directory(engine, SAMPLE, rejects_path=tmp / "rejects.csv")
+    assert report.committed and report.rejected == 0
+
+
+def ground_truth() -> pd.DataFrame:
+    return pd.read_csv(SAMPLE / "ground_truth.csv.gz", dtype={"district_id": str})

@@ -1,11 +1,13 @@
-"""A straightforward pandas reference for docs/features.md, written from the definitions (no
-running sums, no intervals): for each as-of date, filter the raw rows to each window and count.
-The SQL in edupulse.features must agree with it to 1e-9."""
+"""A straightforward reference for docs/features.md, written from the definitions (no running
+sums, no intervals): for each as-of date and student, select the raw records of each window
+and count them. The SQL in edupulse.features must agree with it to 1e-9."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -13,61 +15,35 @@ import sqlalchemy as sa
 
 from edupulse.data import codes
 
-ATTENDED = set(codes.ATTENDED_STATUSES)
+STATUS = {s: i for i, s in enumerate(codes.ATTENDANCE_STATUSES)}  # present absent tardy excused
+ATTENDED = [STATUS[s] for s in codes.ATTENDED_STATUSES]
 POINTS = {"A": 4, "B": 3, "C": 2, "D": 1, "F": 0}
+WEEK = 7
 
 
-def read_sources(engine: sa.Engine) -> dict[str, pd.DataFrame]:
-    """The four source tables as plain frames (dates as datetime.date, ids as text)."""
-    q = {
-        "students": "SELECT id, district_id, enrollment_date, student_metadata FROM students",
-        "attendance": "SELECT student_id, date, status FROM attendance_records",
-        "grades": "SELECT student_id, course_id, submission_date AS date, grade_value "
-                  "FROM grades",
-        "incidents": "SELECT student_id, incident_date AS date, severity_level "
-                     "FROM discipline_incidents",
-    }
-    out = {}
-    with engine.connect() as conn:
-        for name, sql in q.items():
-            rows = conn.execute(sa.text(sql)).all()
-            out[name] = pd.DataFrame(rows, columns=list(conn.execute(sa.text(sql)).keys()))
-    for name in ("attendance", "grades", "incidents"):
-        f = out[name]
-        f["student_id"] = f["student_id"].map(_hex)
-        f["date"] = f["date"].map(_day)
-        f["day"] = f["date"].map(dt.date.toordinal).astype("int64")
-    s = out["students"]
-    s["id"] = s["id"].map(_hex)
-    s["enrollment_date"] = s["enrollment_date"].map(lambda d: None if d is None else _day(d))
-    s["meta"] = s["student_metadata"].map(_meta)
-    return out
+@dataclass
+class Student:
+    id: str
+    district_id: str
+    enrolled: int | None  # ordinal day
+    exit: int | None
+    school: str
+    att_day: np.ndarray  # records with a status
+    att_status: np.ndarray
+    g_day: np.ndarray  # grades with a value
+    g_course: np.ndarray
+    g_units: np.ndarray
+    i_day: np.ndarray
+    i_sev: np.ndarray  # NaN = missing severity
 
 
 def _hex(v: object) -> str:
     return str(v).replace("-", "")
 
 
-def _day(v: object) -> dt.date:
-    return dt.date.fromisoformat(v[:10]) if isinstance(v, str) else v  # type: ignore[return-value]
-
-
-def _meta(v: object) -> dict:
-    import json
-
-    if v is None:
-        return {}
-    return json.loads(v) if isinstance(v, str) else dict(v)  # type: ignore[arg-type]
-
-
-def school_year_start(d: dt.date) -> dt.date:
-    return dt.date(d.year if d.month >= 7 else d.year - 1, 7, 1)
-
-
-def _in(frame: pd.DataFrame, lo: dt.date, hi: dt.date) -> pd.DataFrame:
-    """Rows with lo < date <= hi."""
-    day = frame["day"].to_numpy()
-    return frame[(day > lo.toordinal()) & (day <= hi.toordinal())]
+def _ordinal(v: object) -> int:
+    d = dt.date.fromisoformat(v[:10]) if isinstance(v, str) else v
+    return d.toordinal()  # type: ignore[union-attr]
 
 
 def _units(v: float) -> int:
@@ -82,11 +58,68 @@ def _points(units: int) -> int:
     return 0
 
 
-def _gpa(grades: pd.DataFrame) -> float:
+def read_sources(engine: sa.Engine) -> list[Student]:
+    """Every student with their records, as plain arrays."""
+    def frame(sql: str) -> pd.DataFrame:
+        with engine.connect() as conn:
+            result = conn.execute(sa.text(sql))
+            return pd.DataFrame(result.all(), columns=list(result.keys()), dtype=object)
+
+    st = frame("SELECT id, district_id, enrollment_date, student_metadata FROM students")
+    att = frame("SELECT student_id, date AS day, status FROM attendance_records "
+                "WHERE status IS NOT NULL")
+    gr = frame("SELECT student_id, course_id, submission_date AS day, grade_value FROM grades "
+               "WHERE grade_value IS NOT NULL")
+    inc = frame("SELECT student_id, incident_date AS day, severity_level "
+                "FROM discipline_incidents")
+    epoch = dt.date(1970, 1, 1).toordinal()
+    for f in (att, gr, inc):
+        f["student_id"] = f["student_id"].astype(str).str.replace("-", "")
+        days = pd.to_datetime(f["day"].astype(str).str.slice(0, 10)).to_numpy("datetime64[D]")
+        f["day"] = days.astype("int64") + epoch
+    att["s"] = att["status"].map(STATUS).astype("int64")
+    gr["u"] = gr["grade_value"].map(lambda v: _units(float(v))).astype("int64")
+    inc["sev"] = inc["severity_level"].map(lambda v: np.nan if v is None else float(v))
+    by = {name: {k: g for k, g in f.groupby("student_id")}
+          for name, f in (("att", att), ("gr", gr), ("inc", inc))}
+    empty = {"att": att.iloc[:0], "gr": gr.iloc[:0], "inc": inc.iloc[:0]}
+    out = []
+    for r in st.itertuples():
+        sid = _hex(r.id)
+        meta = r.student_metadata
+        meta = json.loads(meta) if isinstance(meta, str) else dict(meta or {})
+        a, g, i = (by[n].get(sid, empty[n]) for n in ("att", "gr", "inc"))
+        exit_date = meta.get(codes.META_EXIT_DATE) or None
+        out.append(Student(
+            id=sid, district_id=r.district_id,
+            enrolled=None if r.enrollment_date is None else _ordinal(r.enrollment_date),
+            exit=None if exit_date is None else _ordinal(exit_date),
+            school=meta.get(codes.META_SCHOOL) or "",
+            att_day=a["day"].to_numpy(np.int64), att_status=a["s"].to_numpy(np.int64),
+            g_day=g["day"].to_numpy(np.int64), g_course=g["course_id"].to_numpy(object),
+            g_units=g["u"].to_numpy(np.int64),
+            i_day=i["day"].to_numpy(np.int64), i_sev=i["sev"].to_numpy(np.float64),
+        ))
+    return out
+
+
+def school_year_start(d: dt.date) -> dt.date:
+    return dt.date(d.year if d.month >= 7 else d.year - 1, 7, 1)
+
+
+def _in(days: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Mask of lo < day <= hi."""
+    return (days > lo) & (days <= hi)
+
+
+def _gpa(units: np.ndarray) -> float:
     """Mean points of the graded assignments."""
-    if grades.empty:
+    if not len(units):
         return math.nan
-    return sum(_points(u) for u in grades["units"]) / len(grades)
+    floors = [int(f * 10_000) for f, letter in codes.LETTER_GRADES if POINTS[letter]]
+    pts = np.select([units >= f for f in floors], [4, 3, 2, 1], 0)
+    assert all(_points(int(u)) == p for u, p in zip(units[:3], pts[:3], strict=True))
+    return float(pts.sum() / len(units))
 
 
 def _fill(values: list[float], fallback: float) -> list[float]:
@@ -103,98 +136,76 @@ def _slope(ys: list[float]) -> float:
     return float(np.polyfit([1, 2, 3, 4], ys, 1)[0])
 
 
-def _enrolled_by(st: pd.Series, day: dt.date) -> bool:
-    """Enrolled on or before `day` (a missing enrollment date counts as enrolled)."""
-    e = st["enrollment_date"]
-    return e is None or pd.isna(e) or e <= day
+def _rate(status: np.ndarray, which: list[int]) -> float:
+    return float(np.isin(status, which).sum() / len(status)) if len(status) else math.nan
 
 
-def _eligible(st: pd.Series, a: dt.date) -> bool:
-    exit_date = st["meta"].get(codes.META_EXIT_DATE) or None
-    enrolled = _enrolled_by(st, a)
-    return enrolled and (exit_date is None or dt.date.fromisoformat(exit_date) > a)
-
-
-def reference_features(src: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataFrame:
-    """One row per cohort student: every column of columns.MODEL_FEATURES except the BASE
-    REAL columns, which are checked separately (float4 on PostgreSQL)."""
-    students, att = src["students"], src["attendance"]
-    att = att[att["status"].notna()]
-    grades = src["grades"][src["grades"]["grade_value"].notna()].copy()
-    grades["units"] = grades["grade_value"].map(_units)
-    inc = src["incidents"]
-    week = dt.timedelta(days=7)
-    ends = [as_of - j * week for j in range(8)]
-    ytd_floor = school_year_start(as_of) - dt.timedelta(days=1)
-    school_of = {r.id: (r.meta.get(codes.META_SCHOOL) or "") for r in students.itertuples()}
-    att_school = att.assign(school=att["student_id"].map(school_of))
-    by = {name: dict(tuple(f.groupby(key))) for name, f, key in (
-        ("att", att, "student_id"), ("grades", grades, "student_id"),
-        ("inc", inc, "student_id"), ("school", att_school, "school"))}
+def reference_features(students: list[Student], as_of: dt.date) -> pd.DataFrame:
+    """One row per cohort student: every column of columns.MODEL_FEATURES."""
+    a = as_of.toordinal()
+    ends = [a - j * WEEK for j in range(8)]
+    ytd_floor = school_year_start(as_of).toordinal() - 1
+    open_weeks: dict[str, set[int]] = {}  # weeks (k) in which a school recorded attendance
+    for s in students:
+        for k in range(1, 5):
+            if _in(s.att_day, ends[5 - k], ends[4 - k]).any():
+                open_weeks.setdefault(s.school, set()).add(k)
     rows = []
-    for _, st in students.iterrows():
-        if not _eligible(st, as_of):
+    for s in students:
+        if (s.enrolled is not None and s.enrolled > a) or (s.exit is not None and s.exit <= a):
             continue
-        sid = st["id"]
-        a = by["att"].get(sid, att.iloc[:0])
-        g = by["grades"].get(sid, grades.iloc[:0])
-        i = by["inc"].get(sid, inc.iloc[:0])
-        sch = by["school"].get(school_of[sid], att_school.iloc[:0])
-        rates, n_week, incs, gpas, expected = [], [], [], [], []
+        rates, has, incs, gpas, expected = [], [], [], [], []
         for k in range(1, 5):
             hi, lo = ends[4 - k], ends[5 - k]
-            wk = _in(a, lo, hi)
-            n_week.append(len(wk))
-            rates.append(wk["status"].isin(ATTENDED).sum() / len(wk) if len(wk) else math.nan)
-            incs.append(len(_in(i, lo, hi)))
-            gpas.append(_gpa(_in(g, hi - 4 * week, hi)))
-            enrolled = _enrolled_by(st, hi)
-            expected.append(int(len(_in(sch, lo, hi)) > 0 and enrolled))
-        ytd = _in(a, ytd_floor, as_of)
-        n_ytd = len(ytd)
-
-        def share(statuses: set[str], frame: pd.DataFrame = ytd, n: int = n_ytd) -> float:
-            return frame["status"].isin(statuses).sum() / n if n else math.nan
-
-        g_ytd = _in(g, ytd_floor, as_of)
-        per_course = [(int(c["units"].sum()), len(c)) for _, c in g_ytd.groupby("course_id")]
-        failing = sum(1 for u, n in per_course if u < 600_000 * n)
-        i_ytd = _in(i, ytd_floor, as_of)
-        sev = i_ytd["severity_level"]
-        serious = int((sev >= codes.SERIOUS_SEVERITY).sum())
-        att_ytd, gpa_ytd = share(ATTENDED), _gpa(g_ytd)
+            week = _in(s.att_day, lo, hi)
+            has.append(bool(week.any()))
+            rates.append(_rate(s.att_status[week], ATTENDED))
+            incs.append(float(_in(s.i_day, lo, hi).sum()))
+            gpas.append(_gpa(s.g_units[_in(s.g_day, hi - 4 * WEEK, hi)]))
+            enrolled = s.enrolled is None or s.enrolled <= hi
+            expected.append(k in open_weeks.get(s.school, set()) and enrolled)
+        ytd = _in(s.att_day, ytd_floor, a)
+        status = s.att_status[ytd]
+        g_ytd = _in(s.g_day, ytd_floor, a)
+        courses = pd.Series(s.g_units[g_ytd]).groupby(s.g_course[g_ytd]).agg(["sum", "size"])
+        failing = int((courses["sum"] < 600_000 * courses["size"]).sum())
+        i_ytd = _in(s.i_day, ytd_floor, a)
+        sev = s.i_sev[i_ytd]
+        serious = int((np.nan_to_num(sev) >= codes.SERIOUS_SEVERITY).sum())
+        att_ytd, gpa_ytd = _rate(status, ATTENDED), _gpa(s.g_units[g_ytd])
         attendance, academic = _fill(rates, att_ytd), _fill(gpas, gpa_ytd)
-        first = ytd["date"].min() if n_ytd else None
-        has = [int(n > 0 and e) for n, e in zip(n_week, expected, strict=True)]
+        first = int(s.att_day[ytd].min()) if ytd.any() else None
+        n_expected = sum(expected)
         abc = dict(
-            abc_attendance=int(att_ytd < 0.9) if not math.isnan(att_ytd) else 0,
-            abc_behavior=int(serious >= 1),
-            abc_course=int(failing >= 1 or (not math.isnan(gpa_ytd) and gpa_ytd <= 2.0)),
+            abc_attendance=float(not math.isnan(att_ytd) and att_ytd < 0.9),
+            abc_behavior=float(serious >= 1),
+            abc_course=float(failing >= 1 or (not math.isnan(gpa_ytd) and gpa_ytd <= 2.0)),
         )
-        last4 = _in(a, ends[4], as_of)
-        rate_4w = share(ATTENDED, last4, len(last4)) if len(last4) else att_ytd
+        last4 = _in(s.att_day, ends[4], a)
         rows.append(dict(
-            student_id=sid, district_id=st["district_id"],
-            attendance_rate=rate_4w, gpa_current=academic[3],
-            discipline_incidents=float(len(_in(i, ends[4], as_of))),
+            student_id=s.id, district_id=s.district_id,
+            attendance_rate=_rate(s.att_status[last4], ATTENDED) if last4.any() else att_ytd,
+            gpa_current=academic[3],
+            discipline_incidents=float(_in(s.i_day, ends[4], a).sum()),
             **{f"attendance_w{k}": attendance[k - 1] for k in range(1, 5)},
             **{f"gpa_w{k}": academic[k - 1] for k in range(1, 5)},
-            **{f"incidents_w{k}": float(incs[k - 1]) for k in range(1, 5)},
+            **{f"incidents_w{k}": incs[k - 1] for k in range(1, 5)},
             attendance_trend=_slope(attendance), gpa_trend=_slope(academic),
-            incidents_trend=_slope([float(x) for x in incs]),
-            weeks_of_data=float(0 if first is None else (as_of - first).days // 7 + 1),
-            data_quality=sum(has) / sum(expected) if sum(expected) else math.nan,
+            incidents_trend=_slope(incs),
+            weeks_of_data=float(0 if first is None else (a - first) // 7 + 1),
+            data_quality=(sum(h and e for h, e in zip(has, expected, strict=True)) / n_expected
+                          if n_expected else math.nan),
             attendance_rate_ytd=att_ytd,
-            unexcused_absence_rate_ytd=share({"absent"}),
-            excused_rate_ytd=share({"excused"}),
-            tardy_rate_ytd=share({"tardy"}),
+            unexcused_absence_rate_ytd=_rate(status, [STATUS["absent"]]),
+            excused_rate_ytd=_rate(status, [STATUS["excused"]]),
+            tardy_rate_ytd=_rate(status, [STATUS["tardy"]]),
             gpa_ytd=gpa_ytd,
             failing_courses=float(failing),
-            courses=float(len(per_course)),
-            incidents_ytd=float(len(i_ytd)),
+            courses=float(len(courses)),
+            incidents_ytd=float(i_ytd.sum()),
             serious_incidents_ytd=float(serious),
-            severity_weighted_incidents_ytd=float(sev.fillna(1).sum()),
-            **{k: float(v) for k, v in abc.items()},
-            abc_flags=float(sum(abc.values())),
+            severity_weighted_incidents_ytd=float(np.nan_to_num(sev, nan=1.0).sum()),
+            **abc,
+            abc_flags=sum(abc.values()),
         ))
     return pd.DataFrame(rows)
