@@ -35,8 +35,8 @@ edupulse privacy scan
 echo
 echo "Demo finished in $(( $(date +%s) - start ))s. Where everything is:"
 echo "  database         $EDUPULSE_HOME/edupulse.db          (edupulse db info)"
-echo "  executed notebooks $EDUPULSE_HOME/runs/"
+echo "  notebook runs    $EDUPULSE_HOME/runs/"
 echo "  fairness audit   $EDUPULSE_HOME/audit/"
-echo "  equity report    $(ls -1 "$EDUPULSE_HOME"/reports/*.html 2>/dev/null | head -1)"
+echo "  equity report    $(find "$EDUPULSE_HOME/reports" -name 'equity-report.html' 2>/dev/null | head -1)"
 echo "  MLflow store     $EDUPULSE_HOME/mlflow.db   -> make ui, then http://127.0.0.1:5000"
 echo "  notebooks        notebooks/                  -> make lab, then http://127.0.0.1:8888/lab"
