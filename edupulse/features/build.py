@@ -63,7 +63,7 @@ def build_features(
         offsets = {tl.index(w.as_of): w.offsets(tl) for w in windows}
         staged = staging.stage_sources(conn, tl, offsets, course_table=False)
         tick("running sums and window figures of every date")
-        running.build_feature_sums(conn)
+        running.build_feature_sums(conn, staged.cal)
         conn.execute(sa.delete(SF).where(SF.c.feature_date.in_([w.as_of for w in windows])))
         for fw in windows:
             tick(f"as of {fw.as_of}")
@@ -73,7 +73,7 @@ def build_features(
         # On failure the rollback drops PostgreSQL's temporary tables; SQLite's are dropped by
         # the next build on the same connection.
         staging.drop(conn, (*staging.SOURCES, *running.FEATURE_TABLES))
-    return FeatureBuildReport(tuple(written), staged, time.perf_counter() - started,
+    return FeatureBuildReport(tuple(written), staged.counts, time.perf_counter() - started,
                               engine.dialect.name)
 
 

@@ -26,7 +26,8 @@ from edupulse.features.staging import (
     IV,
     big,
     count,
-    create,
+    drop,
+    fill,
     grades_by_course,
     index,
     ivc,
@@ -66,10 +67,10 @@ def _running(col: Any, *partition: Any, order: Any = IV.c.iv) -> Any:
         partition_by=list(partition), order_by=order, rows=(None, 0))
 
 
-def build_feature_sums(conn: sa.Connection) -> int:
+def build_feature_sums(conn: sa.Connection, cal: Any) -> int:
     """ep_gst, ep_stu, ep_sch, then ep_asof / ep_scha; returns the ep_asof row count."""
-    create(conn, FEATURE_TABLES)
-    _course_changes(conn)
+    drop(conn, FEATURE_TABLES)
+    _course_changes(conn, cal)
     index(conn, GST)
     _students(conn)
     _schools(conn)
@@ -79,10 +80,10 @@ def build_feature_sums(conn: sa.Connection) -> int:
     return count(conn, ASOF)
 
 
-def _course_changes(conn: sa.Connection) -> None:
+def _course_changes(conn: sa.Connection, cal: Any) -> None:
     """Per (student, interval): graded assignments and points, and the change in the number of
     failing / graded courses of the school year (a course fails while its mean is below 60)."""
-    g = grades_by_course().subquery("g")
+    g = grades_by_course(cal).subquery("g")
     key = (g.c.student_id, g.c.course_id, g.c.sy)
     state = (
         sa.select(g.c.student_id, g.c.course_id, g.c.iv, g.c.sy, g.c.n, g.c.pts,
@@ -100,8 +101,7 @@ def _course_changes(conn: sa.Connection) -> None:
         sa.func.sum(steps.c.fail - sa.func.coalesce(steps.c.prev, 0)),
         sa.func.sum(sa.case((steps.c.prev.is_(None), 1), else_=0)),
     ).group_by(steps.c.student_id, steps.c.iv)
-    conn.execute(sa.insert(GST).from_select(
-        ["student_id", "iv", "gn", "gp", "d_fail", "d_courses"], q))
+    fill(conn, GST, q)
 
 
 def _students(conn: sa.Connection) -> None:
@@ -124,8 +124,7 @@ def _students(conn: sa.Connection) -> None:
                                         rows=(None, 0)),
         _running(g.c.d_fail, *year), _running(g.c.d_courses, *year),
     ).select_from(grid)
-    conn.execute(sa.insert(STU).from_select(
-        ["iv", "student_id", *STU_SUMS, "first_day", "failing", "courses"], q))
+    fill(conn, STU, q)
 
 
 def _schools(conn: sa.Connection) -> None:
@@ -140,7 +139,7 @@ def _schools(conn: sa.Connection) -> None:
         per, sa.and_(per.c.school == schools.c.school, per.c.iv == IV.c.iv))
     q = sa.select(IV.c.iv, schools.c.school, _running(per.c.n, schools.c.school)
                   ).select_from(grid)
-    conn.execute(sa.insert(SCH).from_select(["iv", "school", "n"], q))
+    fill(conn, SCH, q)
 
 
 def _lagger(table: sa.Table, key: Any) -> Any:
@@ -174,8 +173,7 @@ def _as_of(conn: sa.Connection) -> None:
                        *[v.label(k) for k, v in figures.items()], STU.c.first_day)
              .select_from(STU.join(IV, IV.c.iv == STU.c.iv)).subquery("w"))
     cols = ["iv", "student_id", *ASOF_COLS, "first_day"]
-    conn.execute(sa.insert(ASOF).from_select(
-        cols, sa.select(*[inner.c[c] for c in cols]).where(inner.c.asof == 1)))
+    fill(conn, ASOF, sa.select(*[inner.c[c] for c in cols]).where(inner.c.asof == 1))
 
     at = _lagger(SCH, SCH.c.school)
     inner = (sa.select(SCH.c.iv, SCH.c.school, IV.c.asof,
@@ -183,13 +181,12 @@ def _as_of(conn: sa.Connection) -> None:
                          for k in range(1, WEEKS + 1)])
              .select_from(SCH.join(IV, IV.c.iv == SCH.c.iv)).subquery("w"))
     cols = ["iv", "school", *[f"sw_{k}" for k in range(1, WEEKS + 1)]]
-    conn.execute(sa.insert(SCHA).from_select(
-        cols, sa.select(*[inner.c[c] for c in cols]).where(inner.c.asof == 1)))
+    fill(conn, SCHA, sa.select(*[inner.c[c] for c in cols]).where(inner.c.asof == 1))
 
 
 def build_label_sums(conn: sa.Connection) -> None:
     """Dense running attendance counts per student and grade sums per (student, course)."""
-    create(conn, LABEL_TABLES)
+    drop(conn, LABEL_TABLES)
     _dense(conn, LST, ATT, ("student_id",), ("n", "att"))
     _dense(conn, LCR, GRD, ("student_id", "course_id"), ("n", "units"))
     index(conn, LST, LCR)
@@ -203,4 +200,4 @@ def _dense(conn: sa.Connection, target: sa.Table, source: sa.Table, keys: tuple[
         *[src.c[k] == ids.c[k] for k in keys], src.c.iv == IV.c.iv))
     part = [ids.c[k] for k in keys]
     q = sa.select(IV.c.iv, *part, *[_running(src.c[m], *part) for m in sums]).select_from(grid)
-    conn.execute(sa.insert(target).from_select(["iv", *keys, *sums], q))
+    fill(conn, target, q)

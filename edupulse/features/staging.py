@@ -13,8 +13,12 @@ The tables are TEMPORARY (private to the connection) and dropped by `unstage`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
 
 from edupulse.data import codes
 from edupulse.db.models import AttendanceRecord, DisciplineIncident, Grade
@@ -71,6 +75,46 @@ class StageCounts:
     grade_groups: int
 
 
+@dataclass(frozen=True)
+class Staged:
+    """What later steps read: the counts, and the calendar (day -> interval, school year) as a
+    FROM clause: the ep_cal table on SQLite, an inline VALUES list on PostgreSQL (a temporary
+    table would keep the big scans out of parallel workers)."""
+
+    counts: StageCounts
+    cal: Any
+
+
+class _CreateTempAs(Executable, ClauseElement):
+    inherit_cache = False
+
+    def __init__(self, name: str, select: sa.Select) -> None:
+        self.name = name
+        self.select = select
+
+
+@compiles(_CreateTempAs)
+def _create_temp_as(element: _CreateTempAs, compiler: Any, **kw: Any) -> str:
+    return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.select, **kw)}"
+
+
+def fill(conn: sa.Connection, table: sa.Table, select: sa.Select) -> None:
+    """Create `table` filled with `select` (its columns in the table's order). PostgreSQL:
+    CREATE TEMPORARY TABLE ... AS, which may scan and aggregate in parallel workers (an
+    INSERT ... SELECT never does), with each column cast to the table's type. SQLite: create,
+    then INSERT ... SELECT (a CAST to DATE would turn ISO text into a number there)."""
+    sub = select.subquery()
+    names = list(table.c.keys())
+    if conn.dialect.name == "postgresql":
+        cols = [sa.cast(c, table.c[n].type).label(n) for c, n in zip(sub.c, names, strict=True)]
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+        conn.execute(_CreateTempAs(table.name, sa.select(*cols)))
+    else:
+        cols = [c.label(n) for c, n in zip(sub.c, names, strict=True)]
+        create(conn, (table,))
+        conn.execute(sa.insert(table).from_select(names, sa.select(*cols)))
+
+
 def drop(conn: sa.Connection, tables: tuple[sa.Table, ...]) -> None:
     for t in reversed(tables):
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {t.name}"))
@@ -107,13 +151,14 @@ def count(conn: sa.Connection, t: sa.Table) -> int:
 
 def stage_sources(conn: sa.Connection, timeline: Timeline,
                   offsets: dict[int, tuple[int, ...]] | None = None, *,
-                  course_table: bool = True) -> StageCounts:
+                  course_table: bool = True) -> Staged:
     """Fill the interval, calendar and aggregate tables for `timeline`. `offsets` maps the
     interval of each as-of date to its eight boundary offsets (o1..o7, oy). Without
     `course_table`, ep_grd stays empty and callers read `grades_by_course()` as a subquery
     (writing its 1-2 rows per grade to a temporary table would cost more than the query)."""
     tune(conn)
-    create(conn, SOURCES)
+    drop(conn, SOURCES)
+    create(conn, (IV,))
     offsets = offsets or {}
     rows = []
     for i, hi, sy in timeline.intervals():
@@ -123,65 +168,70 @@ def stage_sources(conn: sa.Connection, timeline: Timeline,
                          oy=o[7] if o else 0))
     conn.execute(sa.insert(IV), rows)
     year = {i: sy for i, _, sy in timeline.intervals()}
-    conn.execute(sa.insert(CAL), [dict(day=d, iv=i, sy=year[i]) for d, i in timeline.calendar()])
-    index(conn, IV, CAL)
-    counts = StageCounts(_attendance(conn), _incidents(conn),
-                         _grades(conn) if course_table else 0)
-    index(conn, ATT, INC, GRD)
-    return counts
+    days = [dict(day=d, iv=i, sy=year[i]) for d, i in timeline.calendar()]
+    index(conn, IV)
+    if conn.dialect.name == "postgresql":
+        cal: Any = sa.values(*[sa.column(c.name, c.type) for c in CAL.c], name="ep_cal").data(
+            [(r["day"], r["iv"], r["sy"]) for r in days])
+    else:
+        create(conn, (CAL,))
+        conn.execute(sa.insert(CAL), days)
+        index(conn, CAL)
+        cal = CAL
+    counts = StageCounts(_attendance(conn, cal), _incidents(conn, cal),
+                         _grades(conn, cal) if course_table else 0)
+    index(conn, ATT, INC, *((GRD,) if course_table else ()))
+    return Staged(counts, cal)
 
 
 def _n(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.sum(sa.case((cond, 1), else_=0))
 
 
-def _attendance(conn: sa.Connection) -> int:
+def _attendance(conn: sa.Connection, cal: Any) -> int:
     """Records with a status count; a day-level record (period NULL) is one record, like one
     period."""
     q = (
-        sa.select(AR.c.student_id, CAL.c.iv, sa.func.count(), _n(AR.c.status.in_(ATTENDED)),
+        sa.select(AR.c.student_id, cal.c.iv, sa.func.count(), _n(AR.c.status.in_(ATTENDED)),
                   _n(AR.c.status == "absent"), _n(AR.c.status == "excused"),
                   _n(AR.c.status == "tardy"), sa.func.min(AR.c.date))
-        .select_from(AR.join(CAL, AR.c.date == CAL.c.day))
+        .select_from(AR.join(cal, AR.c.date == cal.c.day))
         .where(AR.c.status.is_not(None), AR.c.student_id.is_not(None))
-        .group_by(AR.c.student_id, CAL.c.iv)
+        .group_by(AR.c.student_id, cal.c.iv)
     )
-    cols = ["student_id", "iv", "n", "att", "absent", "excused", "tardy", "first_day"]
-    conn.execute(sa.insert(ATT).from_select(cols, q))
+    fill(conn, ATT, q)
     return count(conn, ATT)
 
 
-def _incidents(conn: sa.Connection) -> int:
+def _incidents(conn: sa.Connection, cal: Any) -> int:
     q = (
-        sa.select(DI.c.student_id, CAL.c.iv, sa.func.count(),
+        sa.select(DI.c.student_id, cal.c.iv, sa.func.count(),
                   _n(DI.c.severity_level >= codes.SERIOUS_SEVERITY),
                   sa.func.sum(sa.func.coalesce(DI.c.severity_level, 1)))
-        .select_from(DI.join(CAL, DI.c.incident_date == CAL.c.day))
+        .select_from(DI.join(cal, DI.c.incident_date == cal.c.day))
         .where(DI.c.student_id.is_not(None))
-        .group_by(DI.c.student_id, CAL.c.iv)
+        .group_by(DI.c.student_id, cal.c.iv)
     )
-    conn.execute(sa.insert(INC).from_select(["student_id", "iv", "n", "serious", "severity"], q))
+    fill(conn, INC, q)
     return count(conn, INC)
 
 
-def grades_by_course() -> sa.Select:
+def grades_by_course(cal: Any) -> sa.Select:
     """Graded assignments, their points and their values (grade units) per (student, course,
     school year, interval); grades without a value are not counted. Grouped in the order the
     running sums per course and school year need, so that one sort serves both."""
     return (
-        sa.select(GR.c.student_id, GR.c.course_id, CAL.c.sy, CAL.c.iv,
+        sa.select(GR.c.student_id, GR.c.course_id, cal.c.sy, cal.c.iv,
                   sa.func.count().label("n"),
                   sa.func.sum(grade_points(GR.c.grade_value)).label("pts"),
                   sa.func.sum(grade_units(GR.c.grade_value)).label("units"))
-        .select_from(GR.join(CAL, GR.c.submission_date == CAL.c.day))
+        .select_from(GR.join(cal, GR.c.submission_date == cal.c.day))
         .where(GR.c.grade_value.is_not(None), GR.c.student_id.is_not(None))
-        .group_by(GR.c.student_id, GR.c.course_id, CAL.c.sy, CAL.c.iv)
+        .group_by(GR.c.student_id, GR.c.course_id, cal.c.sy, cal.c.iv)
     )
 
 
-def _grades(conn: sa.Connection) -> int:
-    g = grades_by_course().subquery("g")
-    conn.execute(sa.insert(GRD).from_select(
-        ["student_id", "course_id", "iv", "n", "pts", "units"],
-        sa.select(g.c.student_id, g.c.course_id, g.c.iv, g.c.n, g.c.pts, g.c.units)))
+def _grades(conn: sa.Connection, cal: Any) -> int:
+    g = grades_by_course(cal).subquery("g")
+    fill(conn, GRD, sa.select(g.c.student_id, g.c.course_id, g.c.iv, g.c.n, g.c.pts, g.c.units))
     return count(conn, GRD)
