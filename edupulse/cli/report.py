@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
 
 from edupulse.cli.audit import (
     AsOf,
@@ -60,6 +61,7 @@ def equity(
     """Write the equity report for an as-of date (database) or for a saved audit."""
     from edupulse.fairness.errors import AUDIT_ERRORS, message
     from edupulse.fairness.options import build_settings
+    from edupulse.privacy.guard import PiiFound
     from edupulse.reporting import build
 
     if (audit_dir is None) == (as_of is None):
@@ -68,7 +70,7 @@ def equity(
         raise fail("give --district CODE or --per-district, not both")
     try:
         if audit_dir is not None:
-            paths = [build.equity_from_audit_dir(audit_dir, out)]
+            paths = [build.equity_from_audit_dir(audit_dir, out, guard=_guard(db))]
         else:
             assert as_of is not None
             settings = build_settings(
@@ -83,5 +85,24 @@ def equity(
                 progress=sys.stderr.isatty())
     except AUDIT_ERRORS as exc:
         raise fail(message(exc)) from None
+    except PiiFound as exc:
+        raise fail(str(exc)) from None
     for path in paths:
         typer.echo(f"equity report: {path}")
+
+
+def _guard(db: str | None) -> Engine | None:
+    """A saved audit needs no database; when one is there (--db, EDUPULSE_DATABASE_URL or the
+    embedded file), the report is scanned against its students before it is published."""
+    import os
+
+    from edupulse.cli.common import settings
+    from edupulse.config import default_sqlite_url
+    from edupulse.db.session import make_engine
+
+    s = settings(db)
+    explicit = db is not None or "EDUPULSE_DATABASE_URL" in os.environ
+    if not explicit and not (s.database_url == default_sqlite_url(s.home)
+                             and (s.home / "edupulse.db").is_file()):
+        return None
+    return make_engine(s.database_url)

@@ -167,5 +167,8 @@ def audit_mlflow(
     files = write_audit(result, out)
     files.append(write_model_card(card, out))
     if log:
+        from edupulse.privacy.guard import ensure_clean
+
+        ensure_clean(files, engine, what="logged to MLflow")
         log_audit(run_id, tracking_uri, out, result)
     return Audited(result, card, files)

@@ -10,13 +10,16 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from edupulse.fairness.settings import AuditSettings
+from edupulse.privacy.pii_index import PiiIndex
 from edupulse.reporting.equity import write_equity_report
 from edupulse.reporting.model_card import ModelCard, read_model_card
 
 
 def equity_from_audit_dir(audit_dir: Path, out: Path, *,
-                          generated: dt.date | None = None) -> Path:
-    """Render the report of an audit saved by `edupulse audit --out audit_dir`."""
+                          generated: dt.date | None = None,
+                          guard: Engine | PiiIndex | None = None) -> Path:
+    """Render the report of an audit saved by `edupulse audit --out audit_dir`; with `guard`
+    (the students' database) the report is scanned before it is published."""
     from edupulse.fairness.results import read_audit
 
     result = read_audit(audit_dir)
@@ -24,7 +27,21 @@ def equity_from_audit_dir(audit_dir: Path, out: Path, *,
     if card is None:
         card = (ModelCard.external(result.source.description) if result.source.kind == "csv"
                 else ModelCard(notes=("no model_card.json was saved with this audit",)))
-    return write_equity_report(result, card, out, generated=generated)
+    path = write_equity_report(result, card, out, generated=generated)
+    if guard is not None:
+        _publish_clean(path, guard)
+    return path
+
+
+def _publish_clean(path: Path, guard: Engine | PiiIndex) -> None:
+    """A report that names a student is removed, never left half-published."""
+    from edupulse.privacy.guard import PiiFound, ensure_clean
+
+    try:
+        ensure_clean([path], guard, what="published")
+    except PiiFound:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def equity_from_database(
@@ -54,11 +71,17 @@ def equity_from_database(
         targets = [(code, out / _folder(code)) for code in codes]
     else:
         targets = [(district, out)]
+    from edupulse.privacy.pii_index import build_index
+
+    with engine.connect() as conn:
+        index = build_index(conn)
     paths = []
     for code, folder in targets:
         audited = modes.audit_database(engine, as_of, settings, folder, district=code, **kw)
-        paths.append(write_equity_report(audited.result, audited.card, folder,
-                                         district=code or "All districts"))
+        path = write_equity_report(audited.result, audited.card, folder,
+                                   district=code or "All districts")
+        _publish_clean(path, index)
+        paths.append(path)
     return paths
 
 

@@ -204,11 +204,13 @@ def run_experiment(
     settings: Settings, *, progress: bool = True, echo: Echo = print,
 ) -> ExperimentOutcome:
     """Prepare the data, fit the grid on every split, log it all; returns what happened."""
+    from edupulse.privacy.pii_index import build_index
     from edupulse.tracking import runs as log
     from edupulse.tracking.provenance import provenance
     from edupulse.tracking.setup import ensure_experiment
 
     prepared = prepare(engine, config, progress=progress, echo=echo)
+    pii = build_index(engine)  # every text artifact is scanned against it before logging
     prov = provenance()
     experiment_id = ensure_experiment(settings, config.name)
     models = grid(config)
@@ -216,7 +218,7 @@ def run_experiment(
     with (training_threads(), log.parent_run(experiment_id, config, config_text, config_name,
                                              prov) as parent,
           _bar(len(prepared.splits) * len(models), progress) as tick):
-        log.log_dataset_summary(prepared.summary())
+        log.log_dataset_summary(prepared.summary(), pii)
         for split in prepared.splits:
             name = split.name
             try:
@@ -238,7 +240,7 @@ def run_experiment(
                 try:
                     run_id = log.log_model_run(parent, config, data, result, prov, extra,
                                                None if run is models[0] else baseline_scores,
-                                               oracle_fp)
+                                               oracle_fp, pii)
                 except Exception as exc:
                     outcomes.append(_failed(parent, config, data, name, run, exc, prov, echo))
                     continue

@@ -14,9 +14,11 @@ import io
 import json
 import math
 import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,7 @@ import pandas as pd
 from edupulse.experiment import ExperimentConfig, ModelRun
 from edupulse.modeling.dataset import SplitData
 from edupulse.modeling.train import Evaluation, TrainResult
+from edupulse.privacy.pii_index import PiiIndex
 from edupulse.tracking.provenance import Provenance
 
 MODEL_ARTIFACT = "model"
@@ -89,19 +92,18 @@ def parent_run(
         yield ParentRun(run.info.run_id, experiment_id)
 
 
-def log_dataset_summary(summary: Mapping[str, Any]) -> None:
+def log_dataset_summary(summary: Mapping[str, Any], pii: PiiIndex | None = None) -> None:
     """Rows, prevalence and label exclusions per as-of date, on the active (parent) run."""
-    import mlflow
-
-    mlflow.log_dict(dict(summary), "data_summary.json")
+    log_texts({"data_summary.json": json.dumps(dict(summary), indent=2, default=str)}, pii)
 
 
 def log_model_run(
     parent: ParentRun, config: ExperimentConfig, data: SplitData, result: TrainResult,
     prov: Provenance, extra_metrics: Mapping[str, float], baseline_scores: np.ndarray | None,
-    oracle_fingerprint: str | None = None,
+    oracle_fingerprint: str | None = None, pii: PiiIndex | None = None,
 ) -> str:
-    """One nested run for a fitted model on one split; returns its run id."""
+    """One nested run for a fitted model on one split; returns its run id. With `pii` (the
+    students' index) every text artifact is scanned before it is logged."""
     import mlflow
 
     from edupulse.tracking import plots
@@ -114,8 +116,6 @@ def log_model_run(
                           parent_run_id=parent.run_id, run_name=f"{result.model.name} | "
                           f"{data.name}", tags=tags) as run:
         mlflow.log_params(_model_params(config, data, result.model, result.estimator))
-        mlflow.log_dict(hyperparameters(config, result.model, result.estimator),
-                        HYPERPARAMETERS_ARTIFACT)
         metrics = {**result.metrics(), **extra_metrics}
         mlflow.log_metrics({k: v for k, v in metrics.items() if _finite(v)})
         info = _log_model(result.estimator, data.X_train, prov)
@@ -128,14 +128,37 @@ def log_model_run(
                                                       title, baseline_scores, marks),
                           "plots/precision_recall_at_k.png")
         mlflow.log_figure(plots.calibration(ev.calibration, title), "plots/calibration.png")
+        texts = {
+            HYPERPARAMETERS_ARTIFACT: json.dumps(
+                hyperparameters(config, result.model, result.estimator), indent=2),
+            "evaluation/lists.csv": lists_table(ev).to_csv(index=False),
+            "evaluation/calibration.json": json.dumps(_calibration_dict(ev), indent=2),
+            SCORES_ARTIFACT: scores_csv(data, result.test_scores),
+        }
         if result.importance is not None:
             mlflow.log_figure(plots.feature_importance(result.importance, title),
                               "plots/feature_importance.png")
-            mlflow.log_text(_importance_csv(result), "evaluation/feature_importance.csv")
-        mlflow.log_text(lists_table(ev).to_csv(index=False), "evaluation/lists.csv")
-        mlflow.log_dict(_calibration_dict(ev), "evaluation/calibration.json")
-        mlflow.log_text(scores_csv(data, result.test_scores), SCORES_ARTIFACT)
+            texts["evaluation/feature_importance.csv"] = _importance_csv(result)
+        log_texts(texts, pii)
         return run.info.run_id
+
+
+def log_texts(texts: Mapping[str, str], pii: PiiIndex | None) -> None:
+    """Text artifacts pass the privacy scan (against the database's students) before they
+    reach the MLflow store: a file that names a student is never logged."""
+    import mlflow
+
+    from edupulse.privacy.guard import ensure_clean
+
+    with tempfile.TemporaryDirectory(prefix="edupulse-artifacts-") as tmp:
+        root = Path(tmp)
+        for name, text in texts.items():
+            target = root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        if pii is not None:
+            ensure_clean([root], pii, what="logged to MLflow")
+        mlflow.log_artifacts(tmp)
 
 
 def log_failed_run(
