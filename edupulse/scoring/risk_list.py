@@ -44,7 +44,8 @@ def risk_list(
     names: bool = False,
     top: int | None = None,
 ) -> list[RiskListRow]:
-    rows = current_high_risk_students(conn, categories, as_of=as_of, school=school)
+    rows = current_high_risk_students(conn, categories, as_of=as_of, school=school,
+                                      enrolled_only=True)
     out = []
     for rank, r in enumerate(rows[:top] if top else rows, start=1):
         stamp = r.prediction_date

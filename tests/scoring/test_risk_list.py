@@ -72,3 +72,31 @@ def test_bad_format_is_refused(scored: str) -> None:
     result = runner.invoke(app, ["risk-list", "--as-of", str(AS_OF), "--school", "SCH-A",
                                  "--format", "pdf", "--db", scored])
     assert result.exit_code == 2 and "--format must be csv or html" in result.output
+
+
+def test_a_student_who_left_is_not_on_a_later_list(scored: str, engine: sa.Engine) -> None:
+    """A dropout's last prediction is history: lists after the exit date leave them out, lists
+    before it (reproducing a past week) still show them."""
+    import datetime as dt
+    import json
+    import uuid
+
+    from edupulse.db.models import Student
+
+    def listed(as_of: dt.date) -> list[str]:
+        result = runner.invoke(app, ["risk-list", "--as-of", str(as_of), "--school", "SCH-A",
+                                     "--db", scored])
+        assert result.exit_code == 0, result.output
+        return [r["student_key"] for r in csv.DictReader(io.StringIO(result.output))]
+
+    later = AS_OF + dt.timedelta(days=14)
+    top = listed(later)[0]
+    key = uuid.UUID(top)
+    s = Student.__table__
+    with engine.begin() as conn:
+        meta = conn.execute(sa.select(s.c.student_metadata).where(s.c.id == key)).scalar_one()
+        meta = meta if isinstance(meta, dict) else json.loads(meta)
+        meta |= {"exit_date": (AS_OF + dt.timedelta(days=7)).isoformat(), "exit_code": "dropout"}
+        conn.execute(s.update().where(s.c.id == key).values(student_metadata=meta))
+    assert top not in listed(later)
+    assert top in listed(AS_OF), "a list as of a date before the exit still shows the student"
