@@ -49,4 +49,36 @@ _register_all()
 
 
 def main() -> None:
-    app()
+    _leave_mlflow_project_run()
+    try:
+        app()
+    except Exception as exc:  # only database connection failures are turned into one line
+        message = _connection_failure(exc)
+        if message is None:
+            raise
+        typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+        raise SystemExit(2) from None
+
+
+def _connection_failure(exc: BaseException) -> str | None:
+    """A database that cannot be reached (server down, wrong host, bad URL) is a user's setup
+    problem, not a bug: one line naming the driver's reason, never a traceback."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.OperationalError) and exc.connection_invalidated is False:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if "connect" in reason.lower() or "unable to open database" in reason.lower():
+            return (f"cannot connect to the database: {reason} (check --db or "
+                    "EDUPULSE_DATABASE_URL; `edupulse db info` shows which one is used)")
+    if isinstance(exc, sa_exc.ArgumentError | sa_exc.NoSuchModuleError):
+        return f"not a usable database URL: {exc}"
+    return None
+
+
+def _leave_mlflow_project_run() -> None:
+    """Under `mlflow run`, MLflow hands its own run to the command in MLFLOW_RUN_ID. EduPulse
+    commands open their own runs (in their own experiments, nested for training); resuming
+    MLflow's would fail on the experiment or mix two commands' logs, so the id is dropped."""
+    import os
+
+    os.environ.pop("MLFLOW_RUN_ID", None)
