@@ -75,6 +75,7 @@ def audit(
     from edupulse.fairness.errors import AUDIT_ERRORS, message
     from edupulse.fairness.inputs import CsvColumns, csv_header
     from edupulse.fairness.options import build_settings
+    from edupulse.privacy.guard import PiiFound
 
     if sum(x is not None for x in (scores, as_of, mlflow_run)) != 1:
         raise fail("give exactly one input: --scores FILE.csv, --as-of DATE or --mlflow-run ID")
@@ -107,6 +108,8 @@ def audit(
                                             progress=progress).result
     except AUDIT_ERRORS as exc:
         raise fail(message(exc)) from None
+    except PiiFound as exc:
+        raise fail(str(exc)) from None
     print_summary(result, out)
 
 
