@@ -2,15 +2,16 @@
 
 `edupulse.features.read_feature_frame` returns a convenient DataFrame for training, but builds it
 from every row as Python objects at once (about 3 KB per student). Scoring needs only the model's
-columns as float64 plus id and school (about 300 bytes per student), so it streams the same
-columns — the reader's own JSON paths, `edupulse.features.read.FEATURE_PATHS` — in batches of
-`chunk_size` rows with a server-side cursor, restricted to the cohort (enrolled and not exited on
-the date, `edupulse.features.cohort.eligible`).
+columns as float64 plus id and school (about 300 bytes per student): the reader's own JSON
+paths, `edupulse.features.read.FEATURE_PATHS`, restricted to the cohort (enrolled and not exited
+on the date, `edupulse.features.cohort.eligible`). PostgreSQL sends them as one COPY stream that
+pandas parses in C; SQLite streams batches of `chunk_size` rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,23 +46,36 @@ def read_cohort_features(
     engine: Engine, as_of: dt.date, feature_names: Sequence[str], *, chunk_size: int = 20_000,
     extra: Sequence[str] = ("data_quality", "weeks_of_data"),
 ) -> CohortFeatures:
-    """Stream the stored features of `as_of` for the cohort; `extra` columns ride along."""
+    """The stored features of `as_of` for the cohort; `extra` columns ride along."""
+    names = tuple(dict.fromkeys([*feature_names, *extra]))
+    q = cohort_query(as_of, names)
+    if engine.dialect.name == "postgresql":
+        return _copy_out(engine, q, names)
+    return _stream(engine, q, names, chunk_size)
+
+
+def cohort_query(as_of: dt.date, names: Sequence[str]) -> sa.Select:
+    """student_id, school_code, then `names` as floats, ordered by student_id."""
     from edupulse.features.cohort import eligible, school_code
     from edupulse.features.read import FEATURE_PATHS
 
     sf, s = StudentFeature.__table__, Student.__table__
-    names = list(dict.fromkeys([*feature_names, *extra]))
     unknown = [n for n in names if n not in BASE and n not in FEATURE_PATHS]
     if unknown:
         raise ValueError(f"no stored feature named {', '.join(unknown)}")
     cols = [sf.c[n] if n in BASE else sf.c.feature_vector[FEATURE_PATHS[n]].as_float()
             for n in names]
-    q = (
+    return (
         sa.select(sf.c.student_id, school_code(), *cols)
         .join(s, s.c.id == sf.c.student_id)
         .where(sf.c.feature_date == as_of, eligible(as_of))
         .order_by(sf.c.student_id)
     )
+
+
+def _stream(engine: Engine, q: sa.Select, names: tuple[str, ...],
+            chunk_size: int) -> CohortFeatures:
+    """Rows in batches of `chunk_size` through a server-side cursor (SQLite; any backend)."""
     ids: list[uuid.UUID] = []
     schools: list[object] = []
     blocks: list[np.ndarray] = []
@@ -72,4 +86,32 @@ def read_cohort_features(
             schools.extend(r[1] for r in part)
             blocks.append(np.array([r[2:] for r in part], dtype=np.float64))
     X = np.vstack(blocks) if blocks else np.empty((0, len(names)))
-    return CohortFeatures(ids, np.array(schools, dtype=object), X, tuple(names))
+    return CohortFeatures(ids, np.array(schools, dtype=object), X, names)
+
+
+def _copy_out(engine: Engine, q: sa.Select, names: tuple[str, ...]) -> CohortFeatures:
+    """PostgreSQL: the same query through COPY ... TO STDOUT, parsed by pandas' C reader.
+
+    Row-by-row fetching converts every value to a Python object (about 60% of scoring's read
+    time at 100,000 students); COPY hands over one CSV stream instead. The statement is the
+    SELECT above with its few literal binds (a date, JSON paths) rendered by SQLAlchemy.
+    """
+    import pandas as pd
+
+    sql = str(q.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    buf = io.StringIO()
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", buf)
+        finally:
+            cursor.close()
+    buf.seek(0)
+    frame = pd.read_csv(buf, header=None, names=["student_id", "school", *names],
+                        dtype={"student_id": str, "school": object,
+                               **{n: np.float64 for n in names}},
+                        keep_default_na=False, na_values={n: [""] for n in names})
+    schools = frame["school"].to_numpy(dtype=object, copy=True)
+    schools[schools == ""] = None  # COPY writes SQL NULL as an empty field
+    return CohortFeatures([uuid.UUID(v) for v in frame["student_id"]], schools,
+                          frame[list(names)].to_numpy(dtype=np.float64), names)
