@@ -45,7 +45,8 @@ pipeline: install
 lab: install
 	@echo "JupyterLab: http://127.0.0.1:$(LAB_PORT)/lab  (EDUPULSE_HOME=$(EDUPULSE_HOME))"
 	$(BIN)/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) --no-browser \
-	  --ServerApp.root_dir=$(CURDIR) --IdentityProvider.token='' --ServerApp.password=''
+	  --ServerApp.root_dir=$(CURDIR) --IdentityProvider.token='' --ServerApp.password='' \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ui: install
 	@mkdir -p $(EDUPULSE_HOME)
