@@ -69,3 +69,27 @@ def test_no_protected_attribute_in_any_factor_of_random_students() -> None:
 def test_a_model_with_a_protected_input_is_refused() -> None:
     with pytest.raises(ValueError, match="protected attribute.*gender.*refused"):
         factor_index((*NAMES, "gender"))
+
+
+def test_the_text_is_exactly_what_json_dumps_writes() -> None:
+    """The fragments risk_factors_json assembles give json.dumps' own compact text, for every
+    row: NaN values (null), tiny and negative numbers, rows with nothing above the reference."""
+    import json
+
+    import numpy as np
+
+    from edupulse.features.columns import MODEL_FEATURES
+    from edupulse.scoring.factors import risk_factors_json
+
+    names = tuple(MODEL_FEATURES)
+    rng = np.random.default_rng(0)
+    attributions = rng.normal(size=(2000, len(names)))
+    values = rng.normal(size=(2000, len(names)))
+    values[rng.random(values.shape) < 0.1] = np.nan
+    values[5] = -1e-7
+    attributions[7] = -1.0  # nothing raises this student's risk: []
+    rows = risk_factors_json(attributions, values, names, 3)
+    assert rows[7] == "[]"
+    for row in rows:
+        assert json.dumps(json.loads(row), separators=(",", ":")) == row
+    assert any('"value":null' in r for r in rows)
