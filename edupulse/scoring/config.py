@@ -55,7 +55,7 @@ class ScoringConfig(BaseModel):
     capacity: CapacityShares = CapacityShares()
     top_factors: Annotated[int, Field(ge=0, le=10)] = 3
     full_confidence_weeks: Annotated[int, Field(ge=1, le=52)] = 8
-    chunk_size: Annotated[int, Field(ge=1, le=1_000_000)] = 20_000
+    chunk_size: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
     # OpenMP/BLAS threads for predictions. 1 by default: scikit-learn's multithreaded
     # HistGradientBoosting predict was 4-5x SLOWER than one thread on a busy 2-core machine
     # (oversubscription); raise it on a dedicated scoring machine.

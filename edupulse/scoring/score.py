@@ -139,7 +139,9 @@ def score_features(
     missing = [c for c in names if c not in feats.feature_names]
     if missing:
         raise ScoringError(f"the stored features lack model input column(s): {', '.join(missing)}")
-    X = feats.X[:, [feats.feature_names.index(c) for c in names]]
+    cols = [feats.feature_names.index(c) for c in names]
+    # read_cohort_features puts the model's columns first: a view then, not a copy
+    X = feats.X[:, :len(cols)] if cols == list(range(len(cols))) else feats.X[:, cols]
     # The reference student: the cohort's median on every feature, this as-of date.
     explainer = build_explainer(pinned.model, names, _cohort_median(X))
     chunks = _chunks(len(X), config.chunk_size)

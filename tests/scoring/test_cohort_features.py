@@ -40,7 +40,7 @@ def test_every_path_reads_the_same_arrays(seeded: sa.Engine) -> None:
     assert np.isnan(got.X[:, NAMES.index("gpa_current")]).sum() == 1
     assert sum(v is None for v in got.schools) == 1
     if seeded.dialect.name == "postgresql":
-        copied = cf._copy_out(seeded, q, NAMES)
+        copied = cf._copy_out(seeded, q, NAMES, chunk_size=7)
         np.testing.assert_array_equal(copied.X, streamed.X)
         assert copied.student_ids == streamed.student_ids
 
