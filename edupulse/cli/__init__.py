@@ -65,7 +65,7 @@ def _connection_failure(exc: BaseException) -> str | None:
     problem, not a bug: one line naming the driver's reason, never a traceback."""
     from sqlalchemy import exc as sa_exc
 
-    if isinstance(exc, sa_exc.OperationalError) and exc.connection_invalidated is False:
+    if isinstance(exc, sa_exc.OperationalError):
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         if "connect" in reason.lower() or "unable to open database" in reason.lower():
             return (f"cannot connect to the database: {reason} (check --db or "

@@ -11,6 +11,15 @@ from edupulse.cli.common import DbOption, engine_for, fail
 
 EVERY = {"day": 1, "week": 7}
 
+# The as-of dates of `features` and `labels`: explicit dates and/or a range.
+AsOfDates = Annotated[list[dt.datetime] | None, typer.Option(
+    "--as-of", formats=["%Y-%m-%d"], help="As-of date (repeatable).")]
+From = Annotated[dt.datetime | None, typer.Option(
+    "--from", formats=["%Y-%m-%d"], help="First as-of date of a range.")]
+To = Annotated[dt.datetime | None, typer.Option(
+    "--to", formats=["%Y-%m-%d"], help="Last as-of date of a range (included).")]
+Every = Annotated[str, typer.Option(help="Range step: week, day or N days.")]
+
 
 def register(root: typer.Typer) -> None:
     root.command("features")(features)
@@ -46,13 +55,10 @@ def _engine(db: str | None):  # type: ignore[no-untyped-def]
 
 
 def features(
-    as_of: Annotated[list[dt.datetime] | None, typer.Option(
-        "--as-of", formats=["%Y-%m-%d"], help="As-of date (repeatable).")] = None,
-    start: Annotated[dt.datetime | None, typer.Option(
-        "--from", formats=["%Y-%m-%d"], help="First as-of date of a range.")] = None,
-    end: Annotated[dt.datetime | None, typer.Option(
-        "--to", formats=["%Y-%m-%d"], help="Last as-of date of a range (included).")] = None,
-    every: Annotated[str, typer.Option(help="Range step: week, day or N days.")] = "week",
+    as_of: AsOfDates = None,
+    start: From = None,
+    end: To = None,
+    every: Every = "week",
     db: DbOption = None,
 ) -> None:
     """Build student_features for each as-of date (replacing that date's rows)."""
@@ -78,13 +84,10 @@ def labels(
     outcome: Annotated[str, typer.Option(help="dropout, course_failure, chronic_absence or "
                                               "any_adverse.")] = "any_adverse",
     horizon: Annotated[int, typer.Option(help="Label horizon in days.")] = 84,
-    as_of: Annotated[list[dt.datetime] | None, typer.Option(
-        "--as-of", formats=["%Y-%m-%d"], help="As-of date (repeatable).")] = None,
-    start: Annotated[dt.datetime | None, typer.Option(
-        "--from", formats=["%Y-%m-%d"], help="First as-of date of a range.")] = None,
-    end: Annotated[dt.datetime | None, typer.Option(
-        "--to", formats=["%Y-%m-%d"], help="Last as-of date of a range (included).")] = None,
-    every: Annotated[str, typer.Option(help="Range step: week, day or N days.")] = "week",
+    as_of: AsOfDates = None,
+    start: From = None,
+    end: To = None,
+    every: Every = "week",
     db: DbOption = None,
 ) -> None:
     """Print the cohort, positives and every counted exclusion per as-of date (writes nothing)."""

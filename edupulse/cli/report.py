@@ -94,15 +94,11 @@ def equity(
 def _guard(db: str | None) -> Engine | None:
     """A saved audit needs no database; when one is there (--db, EDUPULSE_DATABASE_URL or the
     embedded file), the report is scanned against its students before it is published."""
-    import os
-
     from edupulse.cli.common import settings
     from edupulse.config import default_sqlite_url
     from edupulse.db.session import make_engine
 
-    s = settings(db)
-    explicit = db is not None or "EDUPULSE_DATABASE_URL" in os.environ
-    if not explicit and not (s.database_url == default_sqlite_url(s.home)
-                             and (s.home / "edupulse.db").is_file()):
+    s = settings(db)  # no engine yet: make_engine would create $EDUPULSE_HOME
+    if s.database_url == default_sqlite_url(s.home) and not (s.home / "edupulse.db").is_file():
         return None
     return make_engine(s.database_url)

@@ -83,14 +83,14 @@ def current_high_risk_students(
     *,
     as_of: dt.date | None = None,
     school: str | None = None,
-    enrolled_only: bool = False,
+    students_where: Any = None,
 ) -> list[HighRiskStudent]:
     """Each student's latest prediction, kept when its category is in `categories`.
 
     `as_of` makes "latest" mean latest on or before that date (predictions made later are
     ignored, so a past week's list can be reproduced); `school` keeps one school's students
-    (student_metadata.school_code); `enrolled_only` drops students who had left by `as_of`
-    (student_metadata.exit_date on or before it): their last prediction is history, not a case.
+    (student_metadata.school_code); `students_where` is one more condition on the students row
+    (the risk list passes the cohort rule of its date).
     """
     s, p = Student.__table__, Prediction.__table__
     p2 = p.alias("p2")
@@ -117,10 +117,8 @@ def current_high_risk_students(
     )
     if school is not None:
         q = q.where(school_code == school)
-    if enrolled_only:
-        left = sa.func.nullif(s.c.student_metadata["exit_date"].as_string(), "")
-        cutoff = (as_of or dt.date.today()).isoformat()
-        q = q.where(sa.or_(left.is_(None), left > cutoff))
+    if students_where is not None:
+        q = q.where(students_where)
     return [HighRiskStudent(**row._mapping) for row in conn.execute(q)]
 
 

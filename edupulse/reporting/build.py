@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from edupulse.fairness.settings import AuditSettings
-from edupulse.privacy.pii_index import PiiIndex
+from edupulse.privacy.pii_index import PiiIndex, build_index
 from edupulse.reporting.equity import write_equity_report
 from edupulse.reporting.model_card import ModelCard, read_model_card
 
@@ -71,10 +71,7 @@ def equity_from_database(
         targets = [(code, out / _folder(code)) for code in codes]
     else:
         targets = [(district, out)]
-    from edupulse.privacy.pii_index import build_index
-
-    with engine.connect() as conn:
-        index = build_index(conn)
+    index = build_index(engine)
     paths = []
     for code, folder in targets:
         audited = modes.audit_database(engine, as_of, settings, folder, district=code, **kw)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from edupulse.db.queries import current_high_risk_students
+from edupulse.features.cohort import eligible
 from edupulse.scoring.factors import RiskFactor, parse_risk_factors
 
 
@@ -44,8 +45,9 @@ def risk_list(
     names: bool = False,
     top: int | None = None,
 ) -> list[RiskListRow]:
+    # Students who left by the date drop out: their last prediction is history, not a case.
     rows = current_high_risk_students(conn, categories, as_of=as_of, school=school,
-                                      enrolled_only=True)
+                                      students_where=eligible(as_of))
     out = []
     for rank, r in enumerate(rows[:top] if top else rows, start=1):
         stamp = r.prediction_date
