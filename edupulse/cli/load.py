@@ -69,4 +69,3 @@ def load(
         typer.echo(line)
     if not report.clean:
         raise typer.Exit(EXIT_REJECTS)
-
