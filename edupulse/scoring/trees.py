@@ -132,21 +132,25 @@ def predict(ensemble: TreeEnsemble, X: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Leaf:
-    value: float
+    """A leaf compiled against the reference. Rows index the tree's side matrix S (see
+    `_sides`): row k is "x goes left at inner node k", row k + m "x goes right"."""
+
     a: int
-    a_features: tuple[int, ...]
-    a_checks: tuple[tuple[np.ndarray, np.ndarray], ...]  # per A feature: (node rows, want-left)
-    b_features: tuple[int, ...]
-    b_checks: tuple[tuple[np.ndarray, np.ndarray], ...]
+    reach_rows: np.ndarray  # every split of the A features, on the leaf's side
+    miss_rows: np.ndarray  # (column) every split of the B features, on the side away from it
+    miss_starts: np.ndarray  # where each B feature's rows start (one feature: one start)
+    single_splits: bool  # every B feature has one split on the path: a miss is one row
+    out_rows: np.ndarray  # (column) the A features, then the B features: rows of phi
+    gain: np.ndarray  # value x w_A[b], b = 0..|B|
+    neg_loss: np.ndarray  # -(value x w_B[b])
 
 
 @dataclass(frozen=True)
 class _PreparedTree:
-    inner: np.ndarray  # node ids of internal nodes (row k of the go-left matrix)
-    feature: np.ndarray
+    feature: np.ndarray  # of the internal nodes (row k of the go-left matrix)
     threshold: np.ndarray
     missing_left: np.ndarray
-    leaves: tuple[_Leaf, ...]
+    leaves: tuple[_Leaf, ...]  # only leaves that can contribute (not x's and r's alike)
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,7 @@ def prepare(ensemble: TreeEnsemble, reference: np.ndarray) -> PreparedEnsemble:
 
 def _prepare_tree(t: Tree, ref: np.ndarray) -> _PreparedTree:
     inner = np.flatnonzero(t.feature >= 0)
+    m = len(inner)
     row_of = {int(n): k for k, n in enumerate(inner)}
     leaves: list[_Leaf] = []
     # Depth-first walk keeping, per path, the (node, went_left) steps.
@@ -183,16 +188,32 @@ def _prepare_tree(t: Tree, ref: np.ndarray) -> _PreparedTree:
         by_feature: dict[int, list[tuple[int, bool]]] = {}
         for n, went_left in path:
             by_feature.setdefault(int(t.feature[n]), []).append((n, went_left))
-        a_f, a_c, b_f, b_c = [], [], [], []
+        a_f: list[int] = []
+        b_f: list[int] = []
+        reach: list[int] = []
+        miss: list[list[int]] = []
         for feat, steps in sorted(by_feature.items()):
-            nodes = np.array([row_of[n] for n, _ in steps], dtype=np.int64)
-            want = np.array([w for _, w in steps], dtype=bool)
-            r_ok = all(_goes_left(ref[feat], t, n) == w for n, w in steps)
-            (b_f if r_ok else a_f).append(feat)
-            (b_c if r_ok else a_c).append((nodes, want))
-        leaves.append(_Leaf(float(t.value[node]), len(a_f), tuple(a_f), tuple(a_c),
-                            tuple(b_f), tuple(b_c)))
-    return _PreparedTree(inner, t.feature[inner], t.threshold[inner], t.missing_left[inner],
+            if all(_goes_left(ref[feat], t, n) == w for n, w in steps):
+                b_f.append(feat)  # the reference satisfies every split of feat: set B
+                miss.append([row_of[n] + (m if w else 0) for n, w in steps])
+            else:
+                a_f.append(feat)
+                reach.extend(row_of[n] + (0 if w else m) for n, w in steps)
+        if not a_f and not b_f:
+            continue  # reached by x and r alike: contributes to neither difference
+        value = float(t.value[node])
+        w_a, w_b = _weights(len(a_f), len(b_f))
+        leaves.append(_Leaf(
+            a=len(a_f),
+            reach_rows=np.array(reach, dtype=np.intp),
+            miss_rows=np.array([r for rows in miss for r in rows], dtype=np.intp)[:, None],
+            miss_starts=np.cumsum([0, *map(len, miss[:-1])]).astype(np.intp),
+            single_splits=all(len(rows) == 1 for rows in miss),
+            out_rows=np.array([*a_f, *b_f], dtype=np.intp)[:, None],
+            gain=value * w_a,
+            neg_loss=-(value * w_b),
+        ))
+    return _PreparedTree(t.feature[inner], t.threshold[inner], t.missing_left[inner],
                          tuple(leaves))
 
 
@@ -212,57 +233,55 @@ def _weights(a: int, max_b: int) -> tuple[np.ndarray, np.ndarray]:
     return w_a, w_b
 
 
-def _satisfied(go_left: np.ndarray, check: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    nodes, want = check
-    ok = go_left[nodes[0]] if want[0] else ~go_left[nodes[0]]
-    for n, w in zip(nodes[1:], want[1:], strict=True):
-        ok = ok & (go_left[n] if w else ~go_left[n])
-    return ok
-
-
 def attribute(prepared: PreparedEnsemble, X: np.ndarray) -> np.ndarray:
     """Baseline-Shapley values (n x features); each row sums to f(x) - f(reference)."""
     XT = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
-    n = XT.shape[1]
-    phi = np.zeros((prepared.n_features, n))
+    phi = np.zeros((prepared.n_features, XT.shape[1]))
     has_nan = bool(np.isnan(XT).any())
     for t in prepared.trees:
-        vals = XT[t.feature]
-        go_left = vals <= t.threshold[:, None]
-        if has_nan:
-            go_left = np.where(np.isnan(vals), t.missing_left[:, None], go_left)
+        S = _sides(t, XT, has_nan)
         for leaf in t.leaves:
-            _leaf_phi(leaf, go_left, phi, n)
+            _leaf_phi(leaf, S, phi)
     return phi.T
 
 
-def _leaf_phi(leaf: _Leaf, go_left: np.ndarray, phi: np.ndarray, n: int) -> None:
-    if leaf.a == 0 and not leaf.b_features:
-        return  # reached by x and r alike: contributes to neither difference
+def _sides(t: _PreparedTree, XT: np.ndarray, has_nan: bool) -> np.ndarray:
+    """2m x n booleans: row k "goes left at inner node k", row k + m "goes right"."""
+    vals = XT[t.feature]
+    go_left = vals <= t.threshold[:, None]
+    if has_nan:
+        go_left = np.where(np.isnan(vals), t.missing_left[:, None], go_left)
+    return np.concatenate([go_left, ~go_left])
+
+
+def _leaf_phi(leaf: _Leaf, S: np.ndarray, phi: np.ndarray) -> None:
+    """Add one leaf's contributions to phi (features x n).
+
+    Students must satisfy every split of the A features (else the leaf is out of reach);
+    b counts the B features whose splits they miss. Each feature gets value x w_A[b] (A) or
+    -value x w_B[b] where missed (B). Every (feature, student) receives at most one addition per
+    leaf, in the same leaf order whatever the chunking, so the sums are reproducible.
+    """
+    cols: np.ndarray | None = None  # the students reaching the leaf, as a row (None: all)
     if leaf.a:
-        reach = _satisfied(go_left, leaf.a_checks[0])
-        for check in leaf.a_checks[1:]:
-            reach = reach & _satisfied(go_left, check)  # never in place: may be a view
-        idx = np.flatnonzero(reach)
-        if idx.size == 0:
+        rows = leaf.reach_rows
+        reach = S[rows[0]] if len(rows) == 1 else np.logical_and.reduce(S[rows], axis=0)
+        found = reach.nonzero()[0]
+        if not found.size:
             return
-        sub = go_left[:, idx]
+        cols = found[None, :]  # with the column rows below: an outer (np.ix_-style) index
+    width = S.shape[1] if cols is None else cols.shape[1]
+    miss: np.ndarray | None = None
+    b = np.zeros(width, dtype=np.intp)
+    if leaf.miss_rows.size:
+        M = S[leaf.miss_rows[:, 0]] if cols is None else S[leaf.miss_rows, cols]
+        miss = M if leaf.single_splits else np.logical_or.reduceat(M, leaf.miss_starts, axis=0)
+        b = miss.sum(axis=0)
+    contrib = np.empty((len(leaf.out_rows), width))
+    contrib[:leaf.a] = leaf.gain[b]
+    if miss is not None:
+        np.multiply(leaf.neg_loss[b], miss, out=contrib[leaf.a:])
+    if cols is None:
+        phi[leaf.out_rows[:, 0]] += contrib
     else:
-        idx, sub = None, go_left
-    misses = [~_satisfied(sub, c) for c in leaf.b_checks]
-    b = np.sum(misses, axis=0, dtype=np.int64) if misses else np.zeros(sub.shape[1], np.int64)
-    w_a, w_b = _weights(leaf.a, len(leaf.b_features))
-    if leaf.a:
-        gain = leaf.value * w_a[b]
-        for f in leaf.a_features:
-            _add(phi, f, idx, gain)
-    loss = leaf.value * w_b[b]
-    for f, miss in zip(leaf.b_features, misses, strict=True):
-        _add(phi, f, idx, -loss * miss)
-
-
-def _add(phi: np.ndarray, f: int, idx: np.ndarray | None, values: np.ndarray) -> None:
-    if idx is None:
-        phi[f] += values
-    else:
-        phi[f, idx] += values
+        phi[leaf.out_rows, cols] += contrib

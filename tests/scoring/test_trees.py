@@ -70,6 +70,61 @@ def test_attributions_equal_brute_force_shapley(kind: str) -> None:
     assert np.allclose(phi, expected, atol=1e-10)
 
 
+def _per_student_reference(ens: trees.TreeEnsemble, X: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """The leaf formula of trees.py one student, tree and leaf at a time, in scalar floats.
+
+    Leaves are visited in the same depth-first order and each (feature, student) receives its
+    additions in the same sequence, so the vectorised path must give the identical numbers."""
+    def side(t: trees.Tree, node: int, v: float) -> bool:
+        return bool(t.missing_left[node]) if math.isnan(v) else bool(v <= t.threshold[node])
+
+    phi = np.zeros_like(X, dtype=np.float64)
+    for t in ens.trees:
+        paths: list[tuple[int, list[tuple[int, bool]]]] = []
+        stack: list[tuple[int, list[tuple[int, bool]]]] = [(0, [])]
+        while stack:
+            node, path = stack.pop()
+            if t.feature[node] >= 0:
+                stack.append((int(t.left[node]), [*path, (node, True)]))
+                stack.append((int(t.right[node]), [*path, (node, False)]))
+            else:
+                paths.append((node, path))
+        for i, x in enumerate(X):
+            for leaf, path in paths:
+                feats = sorted({int(t.feature[n]) for n, _ in path})
+                ok_r = {f: all(side(t, n, r[f]) == w for n, w in path if t.feature[n] == f)
+                        for f in feats}
+                ok_x = {f: all(side(t, n, x[f]) == w for n, w in path if t.feature[n] == f)
+                        for f in feats}
+                A = [f for f in feats if not ok_r[f]]
+                B = [f for f in feats if ok_r[f]]
+                if (not A and not B) or not all(ok_x[f] for f in A):
+                    continue
+                b = sum(not ok_x[f] for f in B)
+                w_a, w_b = trees._weights(len(A), len(B))
+                for f in A:
+                    phi[i, f] += t.value[leaf] * w_a[b]
+                for f in B:
+                    if not ok_x[f]:
+                        phi[i, f] += -(t.value[leaf] * w_b[b])
+    return phi
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_vectorised_attributions_equal_the_per_student_formula_exactly(kind: str) -> None:
+    X, y = _data(nan=kind != "gbc")
+    model = MODELS[kind]().fit(X, y)
+    ens = trees.from_sklearn(model)
+    ref = np.nanmedian(X, axis=0)
+    rows = np.random.default_rng(5).choice(len(X), 120, replace=False)
+    phi = trees.attribute(trees.prepare(ens, ref), X[rows])
+    assert np.array_equal(phi, _per_student_reference(ens, X[rows], ref))
+    # Chunking cannot change a number either.
+    prepared = trees.prepare(ens, ref)
+    parts = [trees.attribute(prepared, X[rows[lo:lo + 37]]) for lo in range(0, 120, 37)]
+    assert np.array_equal(np.vstack(parts), phi)
+
+
 def test_local_accuracy_on_a_larger_gradient_boosting_model() -> None:
     rng = np.random.default_rng(3)
     X = rng.normal(size=(4000, 12))
