@@ -1,7 +1,8 @@
 """`edupulse score`: one as-of date, the pinned model, every eligible student -> predictions.
 
-Steps: resolve and load the model once (model.py); build the date's features if missing and
-stream the cohort's into compact arrays (cohort_features.py); score all students (cheap) so
+Steps: resolve and load the model once (model.py) — on PostgreSQL while the server already
+COPYs the date's stored features; build the date's features if missing and stream the cohort's
+into compact arrays (cohort_features.py); score all students (cheap) so
 capacity categories can see a whole school; then per chunk of
 `chunk_size` students compute confidence, attributions and risk_factors and stage them; finally
 replace the date's predictions for that model version in one transaction (write.py). Memory per
@@ -25,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from edupulse.scoring import write
 from edupulse.scoring.categories import CATEGORIES, categorize
-from edupulse.scoring.cohort_features import CohortFeatures, read_cohort_features
+from edupulse.scoring.cohort_features import CohortFeatures, CohortPrefetch
 from edupulse.scoring.confidence import confidence
 from edupulse.scoring.config import ScoringConfig
 from edupulse.scoring.explain import build_explainer
@@ -77,13 +78,18 @@ def score(
 
     started = time.perf_counter()
     config = config or ScoringConfig()
+    from edupulse.features import missing_dates
+
     with engine.connect() as conn:
         ref = resolve(conn, model_version)
-    pinned = load(ref, tracking_uri)
-    loaded = time.perf_counter()
-    built = ensure_features(engine, as_of, progress=progress)
-    feats = read_cohort_features(engine, as_of, pinned.feature_names,
-                                 chunk_size=config.chunk_size)
+    # Stored features: PostgreSQL COPYs them while the model loads (the server works on its own
+    # core); features still to build are built after the model loaded, then read, as before.
+    ready = not missing_dates(engine, [as_of])
+    with CohortPrefetch(engine, as_of, chunk_size=config.chunk_size, start=ready) as cohort:
+        pinned = load(ref, tracking_uri)
+        loaded = time.perf_counter()
+        built = not ready and ensure_features(engine, as_of, progress=progress)
+        feats = cohort.read(pinned.feature_names)
     if not len(feats):
         raise ScoringError(f"no eligible students with features as of {as_of}: nothing to score")
     read = time.perf_counter()
@@ -140,7 +146,7 @@ def score_features(
     if missing:
         raise ScoringError(f"the stored features lack model input column(s): {', '.join(missing)}")
     cols = [feats.feature_names.index(c) for c in names]
-    # read_cohort_features puts the model's columns first: a view then, not a copy
+    # the cohort reader puts the model's columns first: a view then, not a copy
     X = feats.X[:, :len(cols)] if cols == list(range(len(cols))) else feats.X[:, cols]
     # The reference student: the cohort's median on every feature, this as-of date.
     explainer = build_explainer(pinned.model, names, _cohort_median(X))

@@ -52,3 +52,24 @@ def test_a_date_without_features_reads_nothing(seeded: sa.Engine) -> None:
 def test_an_unknown_feature_is_named(seeded: sa.Engine) -> None:
     with pytest.raises(ValueError, match="no stored feature named shoe_size"):
         cf.read_cohort_features(seeded, AS_OF, ["attendance_rate", "shoe_size"])
+
+
+@pytest.mark.parametrize("start", [True, False])
+def test_prefetch_reads_what_the_reader_reads_in_the_models_order(seeded: sa.Engine,
+                                                                  start: bool) -> None:
+    model_columns = ("gpa_current", "failing_courses", "attendance_rate", "weeks_of_data")
+    expected = cf.read_cohort_features(seeded, AS_OF, model_columns, chunk_size=7)
+    with cf.CohortPrefetch(seeded, AS_OF, chunk_size=7, start=start) as cohort:
+        got = cohort.read(model_columns)
+    assert got.feature_names == expected.feature_names == (*model_columns, "data_quality")
+    assert got.student_ids == expected.student_ids and len(got) == 60
+    assert list(got.schools) == list(expected.schools)
+    np.testing.assert_array_equal(got.X, expected.X)
+
+
+def test_prefetch_of_a_date_without_features_and_unknown_names(seeded: sa.Engine) -> None:
+    with cf.CohortPrefetch(seeded, AS_OF - dt.timedelta(days=7)) as cohort:
+        assert len(cohort.read(NAMES[:2])) == 0
+    with cf.CohortPrefetch(seeded, AS_OF) as cohort, \
+            pytest.raises(ValueError, match="no stored feature named shoe_size"):
+        cohort.read(["attendance_rate", "shoe_size"])
