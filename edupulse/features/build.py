@@ -1,4 +1,4 @@
-"""Build student_features for a set of as-of dates: one staging pass, one INSERT per date.
+"""Build student_features for a set of as-of dates: one staging pass, one INSERT for all dates.
 
 Everything runs in one transaction: the dates' old rows are deleted and the new ones inserted
 together, so a failure part-way leaves student_features as it was, and re-running a date
@@ -20,7 +20,7 @@ from edupulse.features import running, staging
 from edupulse.features.cohort import check_exit_metadata
 from edupulse.features.progress import steps
 from edupulse.features.timeline import feature_timeline, normalise_dates
-from edupulse.features.vector import feature_select
+from edupulse.features.vector import cohort_sizes, feature_select
 
 SF = StudentFeature.__table__
 INSERT_COLUMNS = ["student_id", "feature_date", "attendance_rate", "gpa_current",
@@ -56,20 +56,19 @@ def build_features(
     """Compute and store the features of every cohort student for each as-of date."""
     started = time.perf_counter()
     tl, windows = feature_timeline(as_of_dates)
-    written: list[DateRows] = []
-    with engine.begin() as conn, steps(len(windows) + 2, "features", enabled=progress) as tick:
+    dates = [w.as_of for w in windows]
+    with engine.begin() as conn, steps(3, "features", enabled=progress) as tick:
         check_exit_metadata(conn)
         tick(f"staging {tl.first + dt.timedelta(days=1)} .. {tl.last}")
         offsets = {tl.index(w.as_of): w.offsets(tl) for w in windows}
         staged = staging.stage_sources(conn, tl, offsets, course_table=False)
         tick("running sums and window figures of every date")
         running.build_feature_sums(conn, staged.cal)
-        conn.execute(sa.delete(SF).where(SF.c.feature_date.in_([w.as_of for w in windows])))
-        for fw in windows:
-            tick(f"as of {fw.as_of}")
-            select = feature_select(fw.as_of, tl.index(fw.as_of))
-            result = conn.execute(sa.insert(SF).from_select(INSERT_COLUMNS, select))
-            written.append(DateRows(fw.as_of, int(result.rowcount)))
+        tick(f"writing the features of {len(dates)} as-of date(s)")
+        conn.execute(sa.delete(SF).where(SF.c.feature_date.in_(dates)))
+        conn.execute(sa.insert(SF).from_select(INSERT_COLUMNS, feature_select()))
+        counted = {_as_date(d): int(n) for d, n in conn.execute(cohort_sizes())}
+        written = [DateRows(d, counted.get(d, 0)) for d in dates]
         # On failure the rollback drops PostgreSQL's temporary tables; SQLite's are dropped by
         # the next build on the same connection.
         staging.drop(conn, (*staging.SOURCES, *running.FEATURE_TABLES))

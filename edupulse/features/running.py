@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from edupulse.db.models import Student
 from edupulse.features.cohort import school_code
-from edupulse.features.sqlfuncs import UNIT
+from edupulse.features.sqlfuncs import UNIT, int4
 from edupulse.features.staging import (
     ATT,
     GRD,
@@ -63,7 +63,7 @@ LABEL_TABLES = (LST, LCR)
 
 
 def _running(col: Any, *partition: Any, order: Any = IV.c.iv) -> Any:
-    return sa.func.sum(sa.func.coalesce(col, 0)).over(
+    return sa.func.sum(sa.func.coalesce(int4(col), 0)).over(
         partition_by=list(partition), order_by=order, rows=(None, 0))
 
 
@@ -131,7 +131,7 @@ def _schools(conn: sa.Connection) -> None:
     """Running record counts per school: a week in which a school recorded no attendance for
     anyone (a holiday) is not a week of missing data for its students."""
     school = sa.func.coalesce(school_code(), "").label("school")
-    per = (sa.select(school, ATT.c.iv, sa.func.sum(ATT.c.n).label("n"))
+    per = (sa.select(school, ATT.c.iv, sa.func.sum(int4(ATT.c.n)).label("n"))
            .select_from(ATT.join(S, S.c.id == ATT.c.student_id))
            .group_by(school, ATT.c.iv).subquery("per"))
     schools = sa.select(per.c.school).distinct().subquery("schools")

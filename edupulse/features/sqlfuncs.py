@@ -6,6 +6,7 @@ run as written.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,38 +19,87 @@ from edupulse.db.base import JSONType
 UNIT = 10_000  # grade values are summed as integer ten-thousandths of a point
 
 
-class json_obj(FunctionElement[Any]):
-    """A JSON object from alternating keys and values: jsonb_build_object / json_object."""
+class json_doc(FunctionElement[Any]):
+    """A JSON document from a nested dict / list of SQL values, keys in the order given.
+
+    PostgreSQL: the JSON text is written out with || and cast to jsonb once. Parsing one
+    document is about twice as cheap as jsonb_build_object per level, which converts every
+    nested value again; numbers come out the same, since both print a float with its shortest
+    exact text and read that into jsonb's numeric. SQLite: nested json_object / json_array.
+    A NULL value is JSON null.
+    """
 
     type = JSONType
-    inherit_cache = True
+    inherit_cache = False  # the document's shape is not part of the clause list
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+        super().__init__(*_leaves(doc))
 
 
-@compiles(json_obj, "postgresql")
-def _json_obj_pg(element: json_obj, compiler: Any, **kw: Any) -> str:
-    return f"jsonb_build_object({compiler.process(element.clauses, **kw)})"
+def _leaves(node: Any) -> list[Any]:
+    if isinstance(node, dict):
+        return [x for v in node.values() for x in _leaves(v)]
+    if isinstance(node, list | tuple):
+        return [x for v in node for x in _leaves(v)]
+    return [node]
 
 
-@compiles(json_obj)
-def _json_obj_default(element: json_obj, compiler: Any, **kw: Any) -> str:
-    return f"json_object({compiler.process(element.clauses, **kw)})"
+_KEY = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-class json_arr(FunctionElement[Any]):
-    """A JSON array: jsonb_build_array / json_array."""
-
-    type = JSONType
-    inherit_cache = True
-
-
-@compiles(json_arr, "postgresql")
-def _json_arr_pg(element: json_arr, compiler: Any, **kw: Any) -> str:
-    return f"jsonb_build_array({compiler.process(element.clauses, **kw)})"
+def _key(k: str) -> str:
+    if not _KEY.match(k):  # keys are spliced into SQL text: identifiers only
+        raise ValueError(f"JSON key {k!r} must be a lower-case identifier")
+    return f'"{k}"'
 
 
-@compiles(json_arr)
-def _json_arr_default(element: json_arr, compiler: Any, **kw: Any) -> str:
-    return f"json_array({compiler.process(element.clauses, **kw)})"
+@compiles(json_doc, "postgresql")
+def _json_doc_pg(element: json_doc, compiler: Any, **kw: Any) -> str:
+    values = iter([compiler.process(c, **kw) for c in element.clauses])
+    parts: list[tuple[bool, str]] = []  # (is_literal, text)
+
+    def lit(text: str) -> None:
+        if parts and parts[-1][0]:
+            parts[-1] = (True, parts[-1][1] + text)
+        else:
+            parts.append((True, text))
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            lit("{")
+            for i, (k, v) in enumerate(node.items()):
+                lit(("," if i else "") + _key(k) + ":")
+                walk(v)
+            lit("}")
+        elif isinstance(node, list | tuple):
+            lit("[")
+            for i, v in enumerate(node):
+                if i:
+                    lit(",")
+                walk(v)
+            lit("]")
+        else:
+            parts.append((False, f"COALESCE(CAST({next(values)} AS TEXT), 'null')"))
+
+    walk(element.doc)
+    text = " || ".join(f"'{t}'" if is_lit else t for is_lit, t in parts)
+    return f"CAST({text} AS JSONB)"
+
+
+@compiles(json_doc)
+def _json_doc_default(element: json_doc, compiler: Any, **kw: Any) -> str:
+    values = iter([compiler.process(c, **kw) for c in element.clauses])
+
+    def walk(node: Any) -> str:
+        if isinstance(node, dict):
+            inner = ", ".join(f"'{_key(k)[1:-1]}', {walk(v)}" for k, v in node.items())
+            return f"json_object({inner})"
+        if isinstance(node, list | tuple):
+            return f"json_array({', '.join(walk(v) for v in node)})"
+        return next(values)
+
+    return walk(element.doc)
 
 
 class days_between(FunctionElement[Any]):
@@ -76,7 +126,9 @@ class grade_units(FunctionElement[Any]):
     """A grade value in whole ten-thousandths of a point (rounded half up), so that sums are
     exact integers and window figures do not depend on the order rows are added. PostgreSQL
     stores REAL as float4, within 4e-6 of the decimal written: rounding at 1e-4 recovers the
-    decimal exactly for grades with up to four decimals, on both backends."""
+    decimal exactly for grades with up to four decimals, on both backends. A 4-byte integer
+    (grade_value <= 100 by the spec: at most 1,000,000 units), so that PostgreSQL sums it in
+    64-bit integers: a sum of BIGINT is NUMERIC there, several times slower to add and compare."""
 
     type = sa.BigInteger()
     inherit_cache = True
@@ -85,7 +137,7 @@ class grade_units(FunctionElement[Any]):
 @compiles(grade_units, "postgresql")
 def _units_pg(element: grade_units, compiler: Any, **kw: Any) -> str:
     v = compiler.process(element.clauses, **kw)
-    return f"CAST(floor(CAST({v} AS FLOAT) * {UNIT} + 0.5) AS BIGINT)"
+    return f"CAST(floor(CAST({v} AS FLOAT) * {UNIT} + 0.5) AS INTEGER)"
 
 
 @compiles(grade_units)
@@ -108,6 +160,35 @@ def points_of(units: Any, n: Any = 1) -> sa.ColumnElement:
 def grade_points(value: Any) -> sa.ColumnElement:
     """Points of one graded assignment."""
     return points_of(grade_units(value))
+
+
+def int4(value: Any) -> Any:
+    """`value` as a 4-byte integer before a SUM on PostgreSQL, which sums INTEGER into BIGINT
+    but BIGINT (what COUNT and SUM return) into NUMERIC. Every per-interval count and grade sum
+    fits; a value that did not would stop the build with "integer out of range", not be wrong."""
+    return sa.cast(value, sa.Integer)
+
+
+def text_key(column: Any) -> Any:
+    """A text column to group and order by in byte order (COLLATE "C" on PostgreSQL): grouping
+    needs no locale, and locale-aware comparison costs a strcoll per comparison in a sort of
+    millions of rows. SQLite compares bytes already."""
+    return _c_collated(column)
+
+
+class _c_collated(FunctionElement[Any]):
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(_c_collated, "postgresql")
+def _c_collated_pg(element: _c_collated, compiler: Any, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses, **kw)} COLLATE "C")'
+
+
+@compiles(_c_collated)
+def _c_collated_default(element: _c_collated, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
 
 
 def fdiv(numerator: Any, denominator: Any) -> Any:

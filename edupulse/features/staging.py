@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from edupulse.data import codes
 from edupulse.db.models import AttendanceRecord, DisciplineIncident, Grade
-from edupulse.features.sqlfuncs import grade_points, grade_units
+from edupulse.features.sqlfuncs import grade_points, grade_units, int4, text_key
 from edupulse.features.timeline import Timeline
 
 AR, GR, DI = AttendanceRecord.__table__, Grade.__table__, DisciplineIncident.__table__
@@ -220,14 +220,15 @@ def grades_by_course(cal: Any) -> sa.Select:
     """Graded assignments, their points and their values (grade units) per (student, course,
     school year, interval); grades without a value are not counted. Grouped in the order the
     running sums per course and school year need, so that one sort serves both."""
+    course = text_key(GR.c.course_id)
     return (
-        sa.select(GR.c.student_id, GR.c.course_id, cal.c.sy, cal.c.iv,
-                  sa.func.count().label("n"),
-                  sa.func.sum(grade_points(GR.c.grade_value)).label("pts"),
-                  sa.func.sum(grade_units(GR.c.grade_value)).label("units"))
+        sa.select(GR.c.student_id, course.label("course_id"), cal.c.sy, cal.c.iv,
+                  int4(sa.func.count()).label("n"),
+                  int4(sa.func.sum(grade_points(GR.c.grade_value))).label("pts"),
+                  int4(sa.func.sum(grade_units(GR.c.grade_value))).label("units"))
         .select_from(GR.join(cal, GR.c.submission_date == cal.c.day))
         .where(GR.c.grade_value.is_not(None), GR.c.student_id.is_not(None))
-        .group_by(GR.c.student_id, GR.c.course_id, cal.c.sy, cal.c.iv)
+        .group_by(GR.c.student_id, course, cal.c.sy, cal.c.iv)
     )
 
 

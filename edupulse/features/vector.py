@@ -1,4 +1,4 @@
-"""The student_features rows of one as-of date, from its window figures in ep_asof.
+"""The student_features rows of every as-of date at once, from the window figures in ep_asof.
 
 The definitions live in docs/features.md; this module is their SQL: rates from counts, the
 missing-week rules, slopes, the ABC flags, and the spec's JSON vector with
@@ -7,7 +7,6 @@ feature_vector["extra"] holding columns.EXTRA.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +15,8 @@ from edupulse.db.models import Student
 from edupulse.features import columns
 from edupulse.features.cohort import eligible, school_code
 from edupulse.features.running import ASOF, SCHA
-from edupulse.features.sqlfuncs import days_between, fdiv, json_arr, json_obj
+from edupulse.features.sqlfuncs import days_between, fdiv, json_doc
+from edupulse.features.staging import IV
 from edupulse.features.timeline import WEEKS
 
 S = Student.__table__
@@ -41,18 +41,21 @@ def _slope(ys: list[Any]) -> Any:
     return (y[3] - y[0]) * 0.3 + (y[2] - y[1]) * 0.1
 
 
-def _windows(as_of: dt.date, iv: int) -> sa.Subquery:
-    """Rates and counts per cohort student (NULL rates where a window holds no record)."""
-    a, h = ASOF, SCHA
+def _windows() -> sa.Subquery:
+    """Rates and counts per (cohort student, as-of date) (NULL rates where a window holds no
+    record): every student joined to every as-of interval of ep_iv, one hash join each."""
+    a, h, d = ASOF, SCHA, IV
+    as_of = d.c.hi
     z = sa.func.coalesce
 
     def n(col: str) -> Any:
         return z(a.c[col], 0)
 
-    out: list[Any] = [S.c.id.label("student_id")]
+    out: list[Any] = [S.c.id.label("student_id"), as_of.label("feature_date")]
     for k in WEEK_RANGE:
-        week_end = as_of - dt.timedelta(days=7 * (WEEKS - k))
-        enrolled = sa.or_(S.c.enrollment_date.is_(None), S.c.enrollment_date <= week_end)
+        # enrolled by the end of week k, as_of - 7(4-k)
+        enrolled = sa.or_(S.c.enrollment_date.is_(None),
+                          days_between(as_of, S.c.enrollment_date) >= 7 * (WEEKS - k))
         out += [
             n(f"wn_{k}").label(f"wn_{k}"),
             fdiv(n(f"watt_{k}"), n(f"wn_{k}")).label(f"rate_{k}"),
@@ -72,20 +75,21 @@ def _windows(as_of: dt.date, iv: int) -> sa.Subquery:
         n("courses").label("courses"),
         # first record of the school year so far (a running minimum that restarts on 1 July)
         sa.case((a.c.first_day.is_(None), 0),
-                else_=(days_between(sa.literal(as_of, sa.Date), a.c.first_day) + 7) // 7,
+                else_=(days_between(as_of, a.c.first_day) + 7) // 7,
                 ).label("weeks_of_data"),
     ]
-    joined = (S.outerjoin(a, sa.and_(a.c.student_id == S.c.id, a.c.iv == iv))
-              .outerjoin(h, sa.and_(h.c.school == z(school_code(), ""), h.c.iv == iv)))
+    joined = (S.join(d, d.c.asof == 1)
+              .outerjoin(a, sa.and_(a.c.student_id == S.c.id, a.c.iv == d.c.iv))
+              .outerjoin(h, sa.and_(h.c.school == z(school_code(), ""), h.c.iv == d.c.iv)))
     # OFFSET 0 keeps the planner from inlining these columns into every expression that uses
     # them (the fills and slopes would recompute each rate many times per row).
     return (sa.select(*out).select_from(joined).where(eligible(as_of)).offset(0)
             .subquery("w"))
 
 
-def _filled(as_of: dt.date, iv: int) -> sa.Subquery:
+def _filled() -> sa.Subquery:
     """The four-week vectors after the missing-week rules, plus what the outer level needs."""
-    w = _windows(as_of, iv)
+    w = _windows()
     att = _fill([w.c[f"rate_{k}"] for k in WEEK_RANGE], w.c.att_rate_ytd)
     gpa = _fill([w.c[f"gpa_{k}"] for k in WEEK_RANGE], w.c.gpa_ytd)
     has = [sa.case((sa.and_(w.c[f"wn_{k}"] > 0, w.c[f"expected_{k}"] == 1), 1), else_=0)
@@ -101,10 +105,10 @@ def _filled(as_of: dt.date, iv: int) -> sa.Subquery:
     )
 
 
-def feature_select(as_of: dt.date, iv: int) -> sa.Select:
+def feature_select() -> sa.Select:
     """SELECT student_id, feature_date, attendance_rate, gpa_current, discipline_incidents,
-    feature_vector for every cohort student of `as_of` (whose interval is `iv`)."""
-    w = _filled(as_of, iv)
+    feature_vector for every cohort student of every as-of date in ep_iv."""
+    w = _filled()
     att = [w.c[f"att_{k}"] for k in WEEK_RANGE]
     gpa = [w.c[f"gpa_{k}"] for k in WEEK_RANGE]
     inc = [w.c[f"inc_{k}"] for k in WEEK_RANGE]
@@ -131,19 +135,27 @@ def feature_select(as_of: dt.date, iv: int) -> sa.Select:
     }
     if tuple(extra) != columns.EXTRA:
         raise RuntimeError("feature_vector['extra'] must hold exactly columns.EXTRA, in order")
-    vector = json_obj(
-        "attendance", json_arr(*att),
-        "academic", json_arr(*gpa),
-        "behavioral", json_arr(*inc),
-        "trends", json_arr(_slope(att), _slope(gpa), _slope(inc)),
-        "metadata", json_obj("weeks_of_data", w.c.weeks_of_data, "data_quality", quality),
-        "extra", json_obj(*[x for kv in extra.items() for x in kv]),
-    )
+    vector = json_doc({
+        "attendance": att,
+        "academic": gpa,
+        "behavioral": inc,
+        "trends": [_slope(att), _slope(gpa), _slope(inc)],
+        "metadata": {"weeks_of_data": w.c.weeks_of_data, "data_quality": quality},
+        "extra": extra,
+    })
     return sa.select(
         w.c.student_id,
-        sa.literal(as_of, sa.Date).label("feature_date"),
+        w.c.feature_date,
         sa.func.coalesce(w.c.rate_4w, w.c.att_rate_ytd).label("attendance_rate"),
         gpa[-1].label("gpa_current"),
         w.c.inc_4w.label("discipline_incidents"),
         vector.label("feature_vector"),
     )
+
+
+def cohort_sizes() -> sa.Select:
+    """(as-of date, cohort size) of every as-of date in ep_iv: the rows feature_select gives
+    per date, counted without reading them back (student_features' fresh rows are not yet
+    visible to an index-only scan)."""
+    return (sa.select(IV.c.hi, sa.func.count()).select_from(S.join(IV, IV.c.asof == 1))
+            .where(eligible(IV.c.hi)).group_by(IV.c.hi))
