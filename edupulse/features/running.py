@@ -86,27 +86,29 @@ def _course_changes(conn: sa.Connection, cal: Any) -> None:
     g = grades_by_course(cal).subquery("g")
     key = (g.c.student_id, g.c.course_id, g.c.sy)
     state = (
-        sa.select(g.c.student_id, g.c.course_id, g.c.iv, g.c.sy, g.c.n, g.c.pts,
+        sa.select(g.c.student_id, g.c.iv, g.c.n, g.c.pts, g.c.units,
                   _running(g.c.n, *key, order=g.c.iv).label("cn"),
                   _running(g.c.units, *key, order=g.c.iv).label("cu"))
         .subquery("state")
     )
+    # The state before this interval is the running sums minus this interval's grades, so no
+    # second window (LAG) is needed: the course is new this year when cn = n.
+    first = state.c.cn == state.c.n
     fail = sa.case((state.c.cu < FAIL_UNITS * state.c.cn, 1), else_=0)
-    prev = sa.func.lag(fail).over(partition_by=[state.c.student_id, state.c.course_id,
-                                                state.c.sy], order_by=state.c.iv)
-    steps = sa.select(state.c.student_id, state.c.iv, state.c.n, state.c.pts,
-                      fail.label("fail"), prev.label("prev")).subquery("steps")
+    failed_before = sa.case((sa.and_(
+        ~first, state.c.cu - state.c.units < FAIL_UNITS * (state.c.cn - state.c.n)), 1), else_=0)
     q = sa.select(
-        steps.c.student_id, steps.c.iv, sa.func.sum(steps.c.n), sa.func.sum(steps.c.pts),
-        sa.func.sum(steps.c.fail - sa.func.coalesce(steps.c.prev, 0)),
-        sa.func.sum(sa.case((steps.c.prev.is_(None), 1), else_=0)),
-    ).group_by(steps.c.student_id, steps.c.iv)
+        state.c.student_id, state.c.iv, sa.func.sum(state.c.n), sa.func.sum(state.c.pts),
+        sa.func.sum(fail - failed_before), sa.func.sum(sa.case((first, 1), else_=0)),
+    ).group_by(state.c.student_id, state.c.iv)
     fill(conn, GST, q)
 
 
 def _students(conn: sa.Connection) -> None:
-    ids = sa.union(sa.select(ATT.c.student_id), sa.select(INC.c.student_id),
-                   sa.select(GST.c.student_id)).subquery("ids")
+    # Every student, not only those with records: a student without any gets zeros, which the
+    # feature rows read exactly as no row; and the planner knows the grid's size (a UNION of
+    # the staged ids is estimated at many times its size, and gets sort-merge joins).
+    ids = sa.select(S.c.id.label("student_id")).subquery("ids")
     a, i, g = ATT.alias("a"), INC.alias("i"), GST.alias("g")
     s = ids.c.student_id
 
