@@ -190,15 +190,25 @@ def _n(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
 
 def _attendance(conn: sa.Connection, cal: Any) -> int:
     """Records with a status count; a day-level record (period NULL) is one record, like one
-    period."""
-    q = (
-        sa.select(AR.c.student_id, cal.c.iv, sa.func.count(), _n(AR.c.status.in_(ATTENDED)),
-                  _n(AR.c.status == "absent"), _n(AR.c.status == "excused"),
-                  _n(AR.c.status == "tardy"), sa.func.min(AR.c.date))
-        .select_from(AR.join(cal, AR.c.date == cal.c.day))
-        .where(AR.c.status.is_not(None), AR.c.student_id.is_not(None))
-        .group_by(AR.c.student_id, cal.c.iv)
-    )
+    period. SQLite has no hash aggregation: it first sums per (student, day), which streams
+    in the order of the natural-key index (student_id, date, period) without a sort, so the
+    GROUP BY that must sort sees a fifth of the rows (5 s instead of 8 s for 9 M records)."""
+    status = AR.c.status
+    figures = {"n": sa.func.count(), "att": _n(status.in_(ATTENDED)),
+               "absent": _n(status == "absent"), "excused": _n(status == "excused"),
+               "tardy": _n(status == "tardy")}
+    where = (status.is_not(None), AR.c.student_id.is_not(None))
+    if conn.dialect.name == "sqlite":
+        day = (sa.select(AR.c.student_id, AR.c.date, *[v.label(k) for k, v in figures.items()])
+               .where(*where).group_by(AR.c.student_id, AR.c.date).subquery("d"))
+        q = (sa.select(day.c.student_id, cal.c.iv, *[sa.func.sum(day.c[k]) for k in figures],
+                       sa.func.min(day.c.date))
+             .select_from(day.join(cal, day.c.date == cal.c.day))
+             .group_by(day.c.student_id, cal.c.iv))
+    else:
+        q = (sa.select(AR.c.student_id, cal.c.iv, *figures.values(), sa.func.min(AR.c.date))
+             .select_from(AR.join(cal, AR.c.date == cal.c.day))
+             .where(*where).group_by(AR.c.student_id, cal.c.iv))
     fill(conn, ATT, q)
     return count(conn, ATT)
 
