@@ -76,8 +76,8 @@ def features(
         typer.echo(f"  {d.as_of}  {d.rows:>8,} students")
     typer.echo(f"{len(report.dates)} as-of dates, {report.total_rows:,} rows written in "
                f"{report.seconds:.1f}s (staged {report.staged.attendance_groups:,} "
-               f"student-interval attendance groups, {report.staged.grade_groups:,} "
-               f"course groups)")
+               f"student-interval attendance groups, {report.staged.incident_groups:,} "
+               f"incident groups)")
 
 
 def labels(
