@@ -51,7 +51,7 @@ _KEY = re.compile(r"^[a-z_][a-z0-9_]*$")
 def _key(k: str) -> str:
     if not _KEY.match(k):  # keys are spliced into SQL text: identifiers only
         raise ValueError(f"JSON key {k!r} must be a lower-case identifier")
-    return f'"{k}"'
+    return k
 
 
 @compiles(json_doc, "postgresql")
@@ -69,7 +69,7 @@ def _json_doc_pg(element: json_doc, compiler: Any, **kw: Any) -> str:
         if isinstance(node, dict):
             lit("{")
             for i, (k, v) in enumerate(node.items()):
-                lit(("," if i else "") + _key(k) + ":")
+                lit(("," if i else "") + f'"{_key(k)}":')
                 walk(v)
             lit("}")
         elif isinstance(node, list | tuple):
@@ -93,7 +93,7 @@ def _json_doc_default(element: json_doc, compiler: Any, **kw: Any) -> str:
 
     def walk(node: Any) -> str:
         if isinstance(node, dict):
-            inner = ", ".join(f"'{_key(k)[1:-1]}', {walk(v)}" for k, v in node.items())
+            inner = ", ".join(f"'{_key(k)}', {walk(v)}" for k, v in node.items())
             return f"json_object({inner})"
         if isinstance(node, list | tuple):
             return f"json_array({', '.join(walk(v) for v in node)})"
@@ -169,25 +169,22 @@ def int4(value: Any) -> Any:
     return sa.cast(value, sa.Integer)
 
 
-def text_key(column: Any) -> Any:
+class text_key(FunctionElement[Any]):
     """A text column to group and order by in byte order (COLLATE "C" on PostgreSQL): grouping
     needs no locale, and locale-aware comparison costs a strcoll per comparison in a sort of
     millions of rows. SQLite compares bytes already."""
-    return _c_collated(column)
 
-
-class _c_collated(FunctionElement[Any]):
     type = sa.String()
     inherit_cache = True
 
 
-@compiles(_c_collated, "postgresql")
-def _c_collated_pg(element: _c_collated, compiler: Any, **kw: Any) -> str:
+@compiles(text_key, "postgresql")
+def _text_key_pg(element: text_key, compiler: Any, **kw: Any) -> str:
     return f'({compiler.process(element.clauses, **kw)} COLLATE "C")'
 
 
-@compiles(_c_collated)
-def _c_collated_default(element: _c_collated, compiler: Any, **kw: Any) -> str:
+@compiles(text_key)
+def _text_key_default(element: text_key, compiler: Any, **kw: Any) -> str:
     return compiler.process(element.clauses, **kw)
 
 

@@ -41,6 +41,12 @@ def _slope(ys: list[Any]) -> Any:
     return (y[3] - y[0]) * 0.3 + (y[2] - y[1]) * 0.1
 
 
+def _cohort_grid() -> tuple[Any, Any]:
+    """Every student x every as-of interval of ep_iv, and the condition that keeps a pair: the
+    feature rows and their per-date counts (`cohort_sizes`) both come from it."""
+    return S.join(IV, IV.c.asof == 1), eligible(IV.c.hi)
+
+
 def _windows() -> sa.Subquery:
     """Rates and counts per (cohort student, as-of date) (NULL rates where a window holds no
     record): every student joined to every as-of interval of ep_iv, one hash join each."""
@@ -78,12 +84,12 @@ def _windows() -> sa.Subquery:
                 else_=(days_between(as_of, a.c.first_day) + 7) // 7,
                 ).label("weeks_of_data"),
     ]
-    joined = (S.join(d, d.c.asof == 1)
-              .outerjoin(a, sa.and_(a.c.student_id == S.c.id, a.c.iv == d.c.iv))
+    grid, in_cohort = _cohort_grid()
+    joined = (grid.outerjoin(a, sa.and_(a.c.student_id == S.c.id, a.c.iv == d.c.iv))
               .outerjoin(h, sa.and_(h.c.school == z(school_code(), ""), h.c.iv == d.c.iv)))
     # OFFSET 0 keeps the planner from inlining these columns into every expression that uses
     # them (the fills and slopes would recompute each rate many times per row).
-    return (sa.select(*out).select_from(joined).where(eligible(as_of)).offset(0)
+    return (sa.select(*out).select_from(joined).where(in_cohort).offset(0)
             .subquery("w"))
 
 
@@ -157,5 +163,5 @@ def cohort_sizes() -> sa.Select:
     """(as-of date, cohort size) of every as-of date in ep_iv: the rows feature_select gives
     per date, counted without reading them back (student_features' fresh rows are not yet
     visible to an index-only scan)."""
-    return (sa.select(IV.c.hi, sa.func.count()).select_from(S.join(IV, IV.c.asof == 1))
-            .where(eligible(IV.c.hi)).group_by(IV.c.hi))
+    grid, in_cohort = _cohort_grid()
+    return sa.select(IV.c.hi, sa.func.count()).select_from(grid).where(in_cohort).group_by(IV.c.hi)

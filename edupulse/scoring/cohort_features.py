@@ -51,7 +51,7 @@ def read_cohort_features(
     extra: Sequence[str] = ("data_quality", "weeks_of_data"),
 ) -> CohortFeatures:
     """The stored features of `as_of` for the cohort; `extra` columns ride along."""
-    names = tuple(dict.fromkeys([*feature_names, *extra]))
+    names = _with_extra(feature_names, extra)
     q = cohort_query(as_of, names)
     if engine.dialect.name == "postgresql":
         return _copy_out(engine, q, names, chunk_size)
@@ -64,9 +64,7 @@ def cohort_query(as_of: dt.date, names: Sequence[str]) -> sa.Select:
     from edupulse.features.read import FEATURE_PATHS
 
     sf, s = StudentFeature.__table__, Student.__table__
-    unknown = [n for n in names if n not in BASE and n not in FEATURE_PATHS]
-    if unknown:
-        raise ValueError(f"no stored feature named {', '.join(unknown)}")
+    _check_stored(names)
     cols = [sf.c[n] if n in BASE else sf.c.feature_vector[FEATURE_PATHS[n]].as_float()
             for n in names]
     return (
@@ -75,6 +73,17 @@ def cohort_query(as_of: dt.date, names: Sequence[str]) -> sa.Select:
         .where(sf.c.feature_date == as_of, eligible(as_of))
         .order_by(sf.c.student_id)
     )
+
+
+def _with_extra(feature_names: Sequence[str], extra: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*feature_names, *extra]))
+
+
+def _check_stored(names: Sequence[str]) -> None:
+    stored = set(stored_feature_names())
+    unknown = [n for n in names if n not in stored]
+    if unknown:
+        raise ValueError(f"no stored feature named {', '.join(unknown)}")
 
 
 def _stream(engine: Engine, q: sa.Select, names: tuple[str, ...],
@@ -182,10 +191,8 @@ class CohortPrefetch:
         if self._copy is None or self._file is None:
             return read_cohort_features(self.engine, self.as_of, feature_names,
                                         chunk_size=self.chunk_size, extra=self.extra)
-        names = tuple(dict.fromkeys([*feature_names, *self.extra]))
-        unknown = [n for n in names if n not in self._stored]
-        if unknown:
-            raise ValueError(f"no stored feature named {', '.join(unknown)}")
+        names = _with_extra(feature_names, self.extra)
+        _check_stored(names)
         self._copy.result()  # re-raises the thread's error here
         return _parse(self._file, self._stored, names, self.chunk_size)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -50,20 +51,22 @@ MODELS = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(MODELS))
-def test_tree_walk_reproduces_the_models_own_margin(kind: str) -> None:
+def _fitted(kind: str) -> tuple[np.ndarray, Any, trees.TreeEnsemble]:
     X, y = _data(nan=kind != "gbc")
     model = MODELS[kind]().fit(X, y)
-    ens = trees.from_sklearn(model)
+    return X, model, trees.from_sklearn(model)
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_tree_walk_reproduces_the_models_own_margin(kind: str) -> None:
+    X, model, ens = _fitted(kind)
     expected = (model.decision_function(X) if kind != "rf" else model.predict_proba(X)[:, 1])
     assert np.allclose(trees.predict(ens, X), expected, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
 def test_attributions_equal_brute_force_shapley(kind: str) -> None:
-    X, y = _data(nan=kind != "gbc")
-    model = MODELS[kind]().fit(X, y)
-    ens = trees.from_sklearn(model)
+    X, _, ens = _fitted(kind)
     ref = np.nanmedian(X, axis=0)
     phi = trees.attribute(trees.prepare(ens, ref), X[:25])
     expected = np.array([_brute_force(lambda Z: trees.predict(ens, Z), x, ref) for x in X[:25]])
@@ -112,15 +115,13 @@ def _per_student_reference(ens: trees.TreeEnsemble, X: np.ndarray, r: np.ndarray
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
 def test_vectorised_attributions_equal_the_per_student_formula_exactly(kind: str) -> None:
-    X, y = _data(nan=kind != "gbc")
-    model = MODELS[kind]().fit(X, y)
-    ens = trees.from_sklearn(model)
+    X, _, ens = _fitted(kind)
     ref = np.nanmedian(X, axis=0)
     rows = np.random.default_rng(5).choice(len(X), 120, replace=False)
-    phi = trees.attribute(trees.prepare(ens, ref), X[rows])
+    prepared = trees.prepare(ens, ref)
+    phi = trees.attribute(prepared, X[rows])
     assert np.array_equal(phi, _per_student_reference(ens, X[rows], ref))
     # Chunking cannot change a number either.
-    prepared = trees.prepare(ens, ref)
     parts = [trees.attribute(prepared, X[rows[lo:lo + 37]]) for lo in range(0, 120, 37)]
     assert np.array_equal(np.vstack(parts), phi)
 
