@@ -27,6 +27,7 @@ from edupulse.db.models import AttendanceRecord, DisciplineIncident, Grade, Stud
 from edupulse.features import running, staging
 from edupulse.features.cohort import check_exit_metadata, eligible, exit_date_text, meta_text
 from edupulse.features.cohort import school_code as school_code_expr
+from edupulse.features.scratch import drop, scratch_space
 from edupulse.features.sqlfuncs import UNIT
 from edupulse.features.timeline import label_timeline, normalise_dates
 
@@ -113,7 +114,7 @@ def build_labels(engine: Engine, as_of_dates: Sequence[dt.date], outcome: str,
     dates = normalise_dates(as_of_dates)
     tl = label_timeline(dates, horizon_days)
     h = dt.timedelta(days=horizon_days)
-    with engine.begin() as conn:
+    with engine.begin() as conn, scratch_space(conn):
         check_exit_metadata(conn, codes_too=True)
         data_end = _data_end(conn)
         staging.stage_sources(conn, tl)
@@ -121,7 +122,7 @@ def build_labels(engine: Engine, as_of_dates: Sequence[dt.date], outcome: str,
         windows = pd.concat(
             [_window_frame(conn, a, tl.index(a), tl.index(a + h), grade_levels) for a in dates],
             ignore_index=True)
-        staging.drop(conn, (*staging.SOURCES, *running.LABEL_TABLES))
+        drop(conn, (*staging.SOURCES, *running.LABEL_TABLES))
     frame, excluded = assign_labels(windows, outcome, horizon_days, data_end, dates=dates)
     return LabelSet(outcome, horizon_days, data_end, frame, excluded)
 

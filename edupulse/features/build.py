@@ -19,12 +19,14 @@ from edupulse.db.models import StudentFeature
 from edupulse.features import running, staging
 from edupulse.features.cohort import check_exit_metadata
 from edupulse.features.progress import steps
+from edupulse.features.scratch import drop, fill, scratch_space, tmp
 from edupulse.features.timeline import feature_timeline, normalise_dates
-from edupulse.features.vector import cohort_sizes, feature_select
+from edupulse.features.vector import cohort_sizes, feature_select, window_select, windows_table
 
 SF = StudentFeature.__table__
 INSERT_COLUMNS = ["student_id", "feature_date", "attendance_rate", "gpa_current",
                   "discipline_incidents", "feature_vector"]
+ROWS = tmp("ep_rows", *[sa.Column(c, SF.c[c].type) for c in INSERT_COLUMNS], pk=())
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ def build_features(
     started = time.perf_counter()
     tl, windows = feature_timeline(as_of_dates)
     dates = [w.as_of for w in windows]
-    with engine.begin() as conn, steps(3, "features", enabled=progress) as tick:
+    with (engine.begin() as conn, scratch_space(conn) as kind,
+          steps(3, "features", enabled=progress) as tick):
         check_exit_metadata(conn)
         tick(f"staging {tl.first + dt.timedelta(days=1)} .. {tl.last}")
         offsets = {tl.index(w.as_of): w.offsets(tl) for w in windows}
@@ -65,13 +68,18 @@ def build_features(
         tick("running sums and window figures of every date")
         running.build_feature_sums(conn, staged.cal)
         tick(f"writing the features of {len(dates)} as-of date(s)")
+        fill(conn, windows_table(), window_select())
+        rows = feature_select()
+        if kind == "UNLOGGED":  # computed by parallel workers first (an INSERT never is)
+            fill(conn, ROWS, rows)
+            rows = sa.select(*[ROWS.c[c] for c in INSERT_COLUMNS])
         conn.execute(sa.delete(SF).where(SF.c.feature_date.in_(dates)))
-        conn.execute(sa.insert(SF).from_select(INSERT_COLUMNS, feature_select()))
+        conn.execute(sa.insert(SF).from_select(INSERT_COLUMNS, rows))
         counted = {_as_date(d): int(n) for d, n in conn.execute(cohort_sizes())}
         written = [DateRows(d, counted.get(d, 0)) for d in dates]
-        # On failure the rollback drops PostgreSQL's temporary tables; SQLite's are dropped by
+        # On failure the rollback drops PostgreSQL's scratch tables; SQLite's are dropped by
         # the next build on the same connection.
-        staging.drop(conn, (*staging.SOURCES, *running.FEATURE_TABLES))
+        drop(conn, (*staging.SOURCES, *running.FEATURE_TABLES, windows_table(), ROWS))
     return FeatureBuildReport(tuple(written), staged.counts, time.perf_counter() - started,
                               engine.dialect.name)
 

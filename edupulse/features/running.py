@@ -1,8 +1,8 @@
 """Running sums over the staged intervals, and the window figures of every as-of date.
 
-Features: per student, running sums over all intervals (a dense grid, so every boundary has a
-value); then ONE window pass reads, on the row of each as-of date's interval, the running sums
-at that date's other boundaries with LAG(x, offset) (offsets from ep_iv) and stores the window
+Features: per student, running sums over all intervals (ep_stu, a dense grid, so every
+boundary has a value); then ONE pass joins the row of each as-of date's interval to the rows at
+that date's other boundaries (interval - offset, offsets from ep_iv) and stores the window
 figures (weekly counts, rolling GPA sums, year-to-date totals) in ep_asof. A course's
 year-to-date state (graded, failing) changes only when it gets a grade, so courses are reduced
 to per-student changes of "failing courses" and "graded courses" before the grid is built.
@@ -18,22 +18,9 @@ import sqlalchemy as sa
 
 from edupulse.db.models import Student
 from edupulse.features.cohort import school_code
+from edupulse.features.scratch import count, drop, fill, index, tmp
 from edupulse.features.sqlfuncs import UNIT, int4
-from edupulse.features.staging import (
-    ATT,
-    GRD,
-    INC,
-    IV,
-    big,
-    count,
-    drop,
-    fill,
-    grades_by_course,
-    index,
-    ivc,
-    sid,
-    tmp,
-)
+from edupulse.features.staging import ATT, GRD, INC, IV, big, grades_by_course, ivc, sid
 from edupulse.features.timeline import WEEKS
 
 S = Student.__table__
@@ -42,10 +29,10 @@ FAIL_UNITS = 60 * UNIT  # codes.FAILING_GRADE in grade units
 GST = tmp("ep_gst", sid(), ivc(), big("gn"), big("gp"), big("d_fail"), big("d_courses"),
           pk=("student_id", "iv"))
 STU_SUMS = ("n", "att", "absent", "excused", "tardy", "inc", "serious", "severity", "gn", "gp")
-STU = tmp("ep_stu", ivc(), sid(), *[big(c) for c in STU_SUMS], sa.Column("first_day", sa.Date),
-          big("failing"), big("courses"), pk=("iv", "student_id"))
+STU = tmp("ep_stu", sid(), ivc(), *[big(c) for c in STU_SUMS], sa.Column("first_day", sa.Date),
+          big("failing"), big("courses"), pk=("student_id", "iv"))
 SCH = tmp("ep_sch", ivc(), sa.Column("school", sa.String(200)), big("n"), pk=("iv", "school"))
-YTD = ("n", "att", "absent", "excused", "tardy", "inc", "serious", "severity", "gn", "gp")
+YTD = STU_SUMS
 ASOF_COLS = (
     *[f"{m}_{k}" for k in range(1, WEEKS + 1) for m in ("wn", "watt", "winc", "gn", "gp")],
     "n_4w", "att_4w", "inc_4w", *[f"{m}_ytd" for m in YTD], "failing", "courses",
@@ -63,6 +50,7 @@ LABEL_TABLES = (LST, LCR)
 
 
 def _running(col: Any, *partition: Any, order: Any = IV.c.iv) -> Any:
+    """The running sum of `col` over rows up to this one (order: a column or a list)."""
     return sa.func.sum(sa.func.coalesce(int4(col), 0)).over(
         partition_by=list(partition), order_by=order, rows=(None, 0))
 
@@ -72,7 +60,7 @@ def build_feature_sums(conn: sa.Connection, cal: Any) -> int:
     drop(conn, FEATURE_TABLES)
     _course_changes(conn, cal)
     index(conn, GST)
-    _students(conn)
+    fill(conn, STU, _student_sums())
     _schools(conn)
     index(conn, STU, SCH)
     _as_of(conn)
@@ -104,7 +92,10 @@ def _course_changes(conn: sa.Connection, cal: Any) -> None:
     fill(conn, GST, q)
 
 
-def _students(conn: sa.Connection) -> None:
+def _student_sums() -> sa.Select:
+    """Per student and interval: running sums of every per-interval figure. Every window is
+    ordered by (school year, interval), the interval order itself (school years follow the
+    intervals), so that one sort serves the yearly running figures and the others."""
     # Every student, not only those with records: a student without any gets zeros, which the
     # feature rows read exactly as no row; and the planner knows the grid's size (a UNION of
     # the staged ids is estimated at many times its size, and gets sort-merge joins).
@@ -119,14 +110,16 @@ def _students(conn: sa.Connection) -> None:
     sources = {"n": a.c.n, "att": a.c.att, "absent": a.c.absent, "excused": a.c.excused,
                "tardy": a.c.tardy, "inc": i.c.n, "serious": i.c.serious,
                "severity": i.c.severity, "gn": g.c.gn, "gp": g.c.gp}
+    order = [IV.c.sy, IV.c.iv]
     year = (s, IV.c.sy)  # figures that restart on 1 July
-    q = sa.select(
-        IV.c.iv, s, *[_running(sources[c], s) for c in STU_SUMS],
+    return sa.select(
+        s, IV.c.iv,
+        *[_running(sources[c], s, order=order).label(c) for c in STU_SUMS],
         sa.func.min(a.c.first_day).over(partition_by=list(year), order_by=IV.c.iv,
-                                        rows=(None, 0)),
-        _running(g.c.d_fail, *year), _running(g.c.d_courses, *year),
+                                        rows=(None, 0)).label("first_day"),
+        _running(g.c.d_fail, *year).label("failing"),
+        _running(g.c.d_courses, *year).label("courses"),
     ).select_from(grid)
-    fill(conn, STU, q)
 
 
 def _schools(conn: sa.Connection) -> None:
@@ -144,21 +137,52 @@ def _schools(conn: sa.Connection) -> None:
     fill(conn, SCH, q)
 
 
-def _lagger(table: sa.Table, key: Any) -> Any:
-    """at(col, j): the running sum at boundary as_of - 7j (j = 0..7) or the YTD floor ('y')."""
-    def at(col: str, j: int | str) -> Any:
-        if j == 0:
-            return table.c[col]
-        offset = IV.c.oy if j == "y" else IV.c[f"o{j}"]
-        return sa.func.lag(table.c[col], offset).over(partition_by=key, order_by=table.c.iv)
-    return at
+Wanted = dict[int | str, tuple[str, ...]]  # boundary j -> running sums read there
+
+
+def _at_boundaries(conn: sa.Connection, table: sa.Table, key: tuple[str, ...],
+                   wanted: Wanted) -> sa.Subquery:
+    """The rows of `table` (dense running sums per `key` and interval) at each as-of interval,
+    with the running sums `wanted` at boundary j (as_of - 7j; "y": the YTD floor) as columns
+    named col_j (j = 0: the row's own). PostgreSQL reads them with LAG(col, offset) in one
+    sorted window pass; SQLite joins each boundary's row by (key, interval - offset), one
+    index lookup per boundary, where LAG with a per-row offset costs a seek per column."""
+    if conn.dialect.name == "postgresql":
+        t = table
+        order = [t.c.iv]
+        inner = sa.select(*[t.c[k] for k in key], t.c.iv, IV.c.asof, *[
+            (t.c[c] if j == 0 else sa.func.lag(t.c[c], _offset(j)).over(
+                partition_by=[t.c[k] for k in key], order_by=order)).label(f"{c}_{j}")
+            for j, cols in wanted.items() for c in cols
+        ]).select_from(t.join(IV, IV.c.iv == t.c.iv)).subquery("lagged")
+        return (sa.select(*[c for c in inner.c if c.name != "asof"])
+                .where(inner.c.asof == 1).subquery("at"))
+    now = table.alias("b0")
+    joined = now.join(IV, sa.and_(IV.c.iv == now.c.iv, IV.c.asof == 1))
+    rows: dict[int | str, Any] = {0: now}
+    for j in wanted:
+        if j != 0:
+            r = rows[j] = table.alias(f"b{j}")
+            joined = joined.join(r, sa.and_(*[r.c[k] == now.c[k] for k in key],
+                                            r.c.iv == now.c.iv - _offset(j)))
+    return sa.select(*[now.c[k] for k in key], now.c.iv, *[
+        rows[j].c[c].label(f"{c}_{j}") for j, cols in wanted.items() for c in cols
+    ]).select_from(joined).subquery("at")
+
+
+def _offset(j: int | str) -> Any:
+    return IV.c.oy if j == "y" else IV.c[f"o{j}"]
 
 
 def _as_of(conn: sa.Connection) -> None:
-    at = _lagger(STU, STU.c.student_id)
+    weekly, gpa = ("n", "att", "inc"), ("gn", "gp")
+    wanted: Wanted = {0: (*YTD, "failing", "courses", "first_day")}
+    wanted |= {j: (*weekly, *gpa) for j in range(1, WEEKS + 1)}
+    wanted |= {j: gpa for j in range(WEEKS + 1, 2 * WEEKS)} | {"y": YTD}
+    b = _at_boundaries(conn, STU, ("student_id",), wanted)
 
     def span(col: str, hi: int | str, lo: int | str) -> Any:
-        return at(col, hi) - at(col, lo)
+        return b.c[f"{col}_{hi}"] - b.c[f"{col}_{lo}"]
 
     figures: dict[str, Any] = {}
     for k in range(1, WEEKS + 1):  # week k is (as_of - 7(5-k), as_of - 7(4-k)]
@@ -170,20 +194,12 @@ def _as_of(conn: sa.Connection) -> None:
     figures |= {"n_4w": span("n", 0, WEEKS), "att_4w": span("att", 0, WEEKS),
                 "inc_4w": span("inc", 0, WEEKS),
                 **{f"{m}_ytd": span(m, 0, "y") for m in YTD},
-                "failing": STU.c.failing, "courses": STU.c.courses}
-    inner = (sa.select(STU.c.iv, STU.c.student_id, IV.c.asof,
-                       *[v.label(k) for k, v in figures.items()], STU.c.first_day)
-             .select_from(STU.join(IV, IV.c.iv == STU.c.iv)).subquery("w"))
-    cols = ["iv", "student_id", *ASOF_COLS, "first_day"]
-    fill(conn, ASOF, sa.select(*[inner.c[c] for c in cols]).where(inner.c.asof == 1))
+                "failing": b.c.failing_0, "courses": b.c.courses_0}
+    fill(conn, ASOF, sa.select(b.c.iv, b.c.student_id, *figures.values(), b.c.first_day_0))
 
-    at = _lagger(SCH, SCH.c.school)
-    inner = (sa.select(SCH.c.iv, SCH.c.school, IV.c.asof,
-                       *[(at("n", WEEKS - k) - at("n", WEEKS - k + 1)).label(f"sw_{k}")
-                         for k in range(1, WEEKS + 1)])
-             .select_from(SCH.join(IV, IV.c.iv == SCH.c.iv)).subquery("w"))
-    cols = ["iv", "school", *[f"sw_{k}" for k in range(1, WEEKS + 1)]]
-    fill(conn, SCHA, sa.select(*[inner.c[c] for c in cols]).where(inner.c.asof == 1))
+    b = _at_boundaries(conn, SCH, ("school",), {j: ("n",) for j in range(WEEKS + 1)})
+    fill(conn, SCHA, sa.select(b.c.iv, b.c.school, *[
+        b.c[f"n_{WEEKS - k}"] - b.c[f"n_{WEEKS - k + 1}"] for k in range(1, WEEKS + 1)]))
 
 
 def build_label_sums(conn: sa.Connection) -> None:

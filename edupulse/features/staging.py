@@ -7,7 +7,7 @@ small tables (edupulse.features.running). Every sum is an integer (counts, grade
 values in ten-thousandths of a point), so window figures obtained as differences of running sums
 are exact and do not depend on the order rows are read.
 
-The tables are TEMPORARY (private to the connection) and dropped by `unstage`.
+The tables are scratch tables (edupulse.features.scratch), private to the transaction.
 """
 
 from __future__ import annotations
@@ -16,27 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.base import Executable
-from sqlalchemy.sql.elements import ClauseElement
 
 from edupulse.data import codes
 from edupulse.db.models import AttendanceRecord, DisciplineIncident, Grade
+from edupulse.features.scratch import count, create, drop, fill, index, tmp
 from edupulse.features.sqlfuncs import grade_points, grade_units, int4, text_key
 from edupulse.features.timeline import Timeline
 
 AR, GR, DI = AttendanceRecord.__table__, Grade.__table__, DisciplineIncident.__table__
 ATTENDED = codes.ATTENDED_STATUSES  # tardy counts as attended: the student was in class
-
-md = sa.MetaData()
-
-
-def tmp(name: str, *cols: sa.Column, pk: tuple[str, ...]) -> sa.Table:
-    """A temporary table; `pk` is its key, indexed after the table is filled (`index`), since
-    maintaining an index row by row while filling costs far more than building it once."""
-    t = sa.Table(name, md, *cols, prefixes=["TEMPORARY"])
-    t.info["key"] = pk
-    return t
 
 
 def big(name: str) -> sa.Column:
@@ -85,70 +73,6 @@ class Staged:
     cal: Any
 
 
-class _CreateTempAs(Executable, ClauseElement):
-    inherit_cache = False
-
-    def __init__(self, name: str, select: sa.Select) -> None:
-        self.name = name
-        self.select = select
-
-
-@compiles(_CreateTempAs)
-def _create_temp_as(element: _CreateTempAs, compiler: Any, **kw: Any) -> str:
-    return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.select, **kw)}"
-
-
-def fill(conn: sa.Connection, table: sa.Table, select: sa.Select) -> None:
-    """Create `table` filled with `select` (its columns in the table's order). PostgreSQL:
-    CREATE TEMPORARY TABLE ... AS, which may scan and aggregate in parallel workers (an
-    INSERT ... SELECT never does), with each column cast to the table's type. SQLite: create,
-    then INSERT ... SELECT (a CAST to DATE would turn ISO text into a number there)."""
-    sub = select.subquery()
-    names = list(table.c.keys())
-    if conn.dialect.name == "postgresql":
-        cols = [sa.cast(c, table.c[n].type).label(n) for c, n in zip(sub.c, names, strict=True)]
-        conn.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
-        conn.execute(_CreateTempAs(table.name, sa.select(*cols)))
-    else:
-        cols = [c.label(n) for c, n in zip(sub.c, names, strict=True)]
-        create(conn, (table,))
-        conn.execute(sa.insert(table).from_select(names, sa.select(*cols)))
-
-
-def drop(conn: sa.Connection, tables: tuple[sa.Table, ...]) -> None:
-    for t in reversed(tables):
-        conn.execute(sa.text(f"DROP TABLE IF EXISTS {t.name}"))
-
-
-def create(conn: sa.Connection, tables: tuple[sa.Table, ...]) -> None:
-    drop(conn, tables)
-    for t in tables:
-        t.create(conn)
-
-
-def tune(conn: sa.Connection) -> None:
-    """Session settings for the big aggregations, reverted at the end of the transaction on
-    PostgreSQL: no JIT (compiling these wide expressions costs seconds per statement) and enough
-    work_mem to sort and hash in memory."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SET LOCAL jit = off"))
-        conn.execute(sa.text("SET LOCAL work_mem = '512MB'"))
-
-
-def index(conn: sa.Connection, *tables: sa.Table) -> None:
-    """Index each filled table on its key, then gather statistics: PostgreSQL's autovacuum
-    never analyzes temporary tables, and without statistics the planner guesses row counts and
-    picks nested loops over hundreds of thousands of rows."""
-    for t in tables:
-        conn.execute(sa.text(f"CREATE INDEX ix_{t.name} ON {t.name} ({', '.join(t.info['key'])})"))
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text(f"ANALYZE {t.name}"))
-
-
-def count(conn: sa.Connection, t: sa.Table) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
-
-
 def stage_sources(conn: sa.Connection, timeline: Timeline,
                   offsets: dict[int, tuple[int, ...]] | None = None, *,
                   course_table: bool = True) -> Staged:
@@ -156,7 +80,6 @@ def stage_sources(conn: sa.Connection, timeline: Timeline,
     interval of each as-of date to its eight boundary offsets (o1..o7, oy). Without
     `course_table`, ep_grd stays empty and callers read `grades_by_course()` as a subquery
     (writing its 1-2 rows per grade to a temporary table would cost more than the query)."""
-    tune(conn)
     drop(conn, SOURCES)
     create(conn, (IV,))
     offsets = offsets or {}

@@ -7,6 +7,7 @@ feature_vector["extra"] holding columns.EXTRA.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from edupulse.db.models import Student
 from edupulse.features import columns
 from edupulse.features.cohort import eligible, school_code
 from edupulse.features.running import ASOF, SCHA
+from edupulse.features.scratch import tmp
 from edupulse.features.sqlfuncs import days_between, fdiv, json_doc
 from edupulse.features.staging import IV
 from edupulse.features.timeline import WEEKS
@@ -41,15 +43,9 @@ def _slope(ys: list[Any]) -> Any:
     return (y[3] - y[0]) * 0.3 + (y[2] - y[1]) * 0.1
 
 
-def _cohort_grid() -> tuple[Any, Any]:
-    """Every student x every as-of interval of ep_iv, and the condition that keeps a pair: the
-    feature rows and their per-date counts (`cohort_sizes`) both come from it."""
-    return S.join(IV, IV.c.asof == 1), eligible(IV.c.hi)
-
-
-def _windows() -> sa.Subquery:
+def window_select() -> sa.Select:
     """Rates and counts per (cohort student, as-of date) (NULL rates where a window holds no
-    record): every student joined to every as-of interval of ep_iv, one hash join each."""
+    record), to be stored in ep_w (`windows_table`) before `feature_select` reads them."""
     a, h, d = ASOF, SCHA, IV
     as_of = d.c.hi
     z = sa.func.coalesce
@@ -84,18 +80,26 @@ def _windows() -> sa.Subquery:
                 else_=(days_between(as_of, a.c.first_day) + 7) // 7,
                 ).label("weeks_of_data"),
     ]
-    grid, in_cohort = _cohort_grid()
-    joined = (grid.outerjoin(a, sa.and_(a.c.student_id == S.c.id, a.c.iv == d.c.iv))
-              .outerjoin(h, sa.and_(h.c.school == z(school_code(), ""), h.c.iv == d.c.iv)))
-    # OFFSET 0 keeps the planner from inlining these columns into every expression that uses
-    # them (the fills and slopes would recompute each rate many times per row).
-    return (sa.select(*out).select_from(joined).where(in_cohort).offset(0)
-            .subquery("w"))
+    # every student x every as-of interval (ep_asof holds a row for each pair), driven by
+    # ep_asof, the biggest table, which parallel workers split between them
+    grid = a.join(d, d.c.iv == a.c.iv).join(S, S.c.id == a.c.student_id)
+    joined = grid.outerjoin(h, sa.and_(h.c.school == z(school_code(), ""), h.c.iv == d.c.iv))
+    return sa.select(*out).select_from(joined).where(eligible(as_of))
+
+
+@cache
+def windows_table() -> sa.Table:
+    """ep_w: the rows of `window_select`. Stored, not a subquery, so that each rate is computed
+    once: the database would inline a subquery's expressions into every expression that uses
+    them (the fills and slopes would recompute each rate many times per row), and the fences
+    that prevent it (OFFSET 0) also keep the rest of the query out of parallel workers."""
+    return tmp("ep_w", *[sa.Column(c.name, c.type) for c in window_select().selected_columns],
+               pk=())
 
 
 def _filled() -> sa.Subquery:
     """The four-week vectors after the missing-week rules, plus what the outer level needs."""
-    w = _windows()
+    w = windows_table()
     att = _fill([w.c[f"rate_{k}"] for k in WEEK_RANGE], w.c.att_rate_ytd)
     gpa = _fill([w.c[f"gpa_{k}"] for k in WEEK_RANGE], w.c.gpa_ytd)
     has = [sa.case((sa.and_(w.c[f"wn_{k}"] > 0, w.c[f"expected_{k}"] == 1), 1), else_=0)
@@ -107,7 +111,7 @@ def _filled() -> sa.Subquery:
         sa.select(*keep, *[v.label(f"att_{k}") for k, v in zip(WEEK_RANGE, att, strict=True)],
                   *[v.label(f"gpa_{k}") for k, v in zip(WEEK_RANGE, gpa, strict=True)],
                   fdiv(sum(has[1:], has[0]), sum(expected[1:], expected[0])).label("quality"))
-        .offset(0).subquery("f")
+        .subquery("f")
     )
 
 
@@ -160,8 +164,7 @@ def feature_select() -> sa.Select:
 
 
 def cohort_sizes() -> sa.Select:
-    """(as-of date, cohort size) of every as-of date in ep_iv: the rows feature_select gives
-    per date, counted without reading them back (student_features' fresh rows are not yet
-    visible to an index-only scan)."""
-    grid, in_cohort = _cohort_grid()
-    return sa.select(IV.c.hi, sa.func.count()).select_from(grid).where(in_cohort).group_by(IV.c.hi)
+    """(as-of date, cohort size) of every as-of date in ep_w: the rows feature_select gives per
+    date, counted without reading them back."""
+    w = windows_table()
+    return sa.select(w.c.feature_date, sa.func.count()).group_by(w.c.feature_date)
