@@ -188,7 +188,33 @@ def _text_key_default(element: text_key, compiler: Any, **kw: Any) -> str:
     return compiler.process(element.clauses, **kw)
 
 
+class scan_order(FunctionElement[Any]):
+    """A column compared as is, but not through its index on SQLite (unary +, a no-op on any
+    value): joining a big table to the small calendar by date, SQLite would otherwise walk the
+    calendar and fetch the big table's rows by rowid in date order, one random read per row,
+    instead of scanning the table once and looking each date up in the calendar."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(scan_order, "sqlite")
+def _scan_order_sqlite(element: scan_order, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+@compiles(scan_order)
+def _scan_order_default(element: scan_order, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
 def fdiv(numerator: Any, denominator: Any) -> Any:
     """numerator / denominator in double precision; NULL when the denominator is 0 (both
     backends divide integers as integers and PostgreSQL raises on division by zero)."""
-    return sa.cast(numerator, sa.Float) / sa.func.nullif(sa.cast(denominator, sa.Float), 0)
+    # A plain "/": SQLAlchemy's true division casts an untyped right side AS NUMERIC, and
+    # PostgreSQL then converted every denominator float -> numeric -> float (via text).
+    return sa.cast(numerator, sa.Float).op("/", return_type=sa.Float)(
+        sa.func.nullif(sa.cast(denominator, sa.Float), 0))

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from edupulse.data import codes
 from edupulse.db.models import AttendanceRecord, DisciplineIncident, Grade
 from edupulse.features.scratch import count, create, drop, fill, index, tmp
-from edupulse.features.sqlfuncs import grade_points, grade_units, int4, text_key
+from edupulse.features.sqlfuncs import grade_points, grade_units, int4, scan_order, text_key
 from edupulse.features.timeline import Timeline
 
 AR, GR, DI = AttendanceRecord.__table__, Grade.__table__, DisciplineIncident.__table__
@@ -159,7 +159,7 @@ def grades_by_course(cal: Any) -> sa.Select:
                   int4(sa.func.count()).label("n"),
                   int4(sa.func.sum(grade_points(GR.c.grade_value))).label("pts"),
                   int4(sa.func.sum(grade_units(GR.c.grade_value))).label("units"))
-        .select_from(GR.join(cal, GR.c.submission_date == cal.c.day))
+        .select_from(GR.join(cal, scan_order(GR.c.submission_date) == cal.c.day))
         .where(GR.c.grade_value.is_not(None), GR.c.student_id.is_not(None))
         .group_by(GR.c.student_id, course, cal.c.sy, cal.c.iv)
     )
