@@ -1,4 +1,4 @@
-"""One pass over the source tables into temporary per-interval aggregates.
+"""One pass over the source tables into per-interval aggregates in scratch tables.
 
 `stage_sources(conn, timeline)` reads attendance_records, grades and discipline_incidents once
 (only days inside the timeline) and aggregates them to (student, interval) and (student, course,
