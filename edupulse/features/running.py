@@ -1,9 +1,10 @@
 """Running sums over the staged intervals, and the window figures of every as-of date.
 
 Features: per student, running sums over all intervals (ep_stu, a dense grid, so every
-boundary has a value); then ONE pass joins the row of each as-of date's interval to the rows at
-that date's other boundaries (interval - offset, offsets from ep_iv) and stores the window
-figures (weekly counts, rolling GPA sums, year-to-date totals) in ep_asof. A course's
+boundary has a value); then ONE pass reads, for the row of each as-of date's interval, the
+running sums at that date's other boundaries (interval - offset, offsets from ep_iv; LAG on
+PostgreSQL, index joins on SQLite: `_at_boundaries`) and stores the window figures (weekly
+counts, rolling GPA sums, year-to-date totals) in ep_asof. A course's
 year-to-date state (graded, failing) changes only when it gets a grade, so courses are reduced
 to per-student changes of "failing courses" and "graded courses" before the grid is built.
 
@@ -148,13 +149,12 @@ def _at_boundaries(conn: sa.Connection, table: sa.Table, key: tuple[str, ...],
     sorted window pass; SQLite joins each boundary's row by (key, interval - offset), one
     index lookup per boundary, where LAG with a per-row offset costs a seek per column."""
     if conn.dialect.name == "postgresql":
-        t = table
-        order = [t.c.iv]
-        inner = sa.select(*[t.c[k] for k in key], t.c.iv, IV.c.asof, *[
-            (t.c[c] if j == 0 else sa.func.lag(t.c[c], _offset(j)).over(
-                partition_by=[t.c[k] for k in key], order_by=order)).label(f"{c}_{j}")
+        part = [table.c[k] for k in key]
+        inner = sa.select(*part, table.c.iv, IV.c.asof, *[
+            (table.c[c] if j == 0 else sa.func.lag(table.c[c], _offset(j)).over(
+                partition_by=part, order_by=table.c.iv)).label(f"{c}_{j}")
             for j, cols in wanted.items() for c in cols
-        ]).select_from(t.join(IV, IV.c.iv == t.c.iv)).subquery("lagged")
+        ]).select_from(table.join(IV, IV.c.iv == table.c.iv)).subquery("lagged")
         return (sa.select(*[c for c in inner.c if c.name != "asof"])
                 .where(inner.c.asof == 1).subquery("at"))
     now = table.alias("b0")
