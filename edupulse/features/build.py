@@ -11,6 +11,7 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -64,9 +65,10 @@ def build_features(
         check_exit_metadata(conn)
         tick(f"staging {tl.first + dt.timedelta(days=1)} .. {tl.last}")
         offsets = {tl.index(w.as_of): w.offsets(tl) for w in windows}
-        staged = staging.stage_sources(conn, tl, offsets, course_table=False)
+        changes = partial(running.course_changes, years=tl.school_years())
+        staged = staging.stage_sources(conn, tl, offsets, grades=(running.GST, changes))
         tick("running sums and window figures of every date")
-        running.build_feature_sums(conn, staged.cal)
+        running.build_feature_sums(conn)
         tick(f"writing the features of {len(dates)} as-of date(s)")
         fill(conn, windows_table(), window_select())
         rows = feature_select()

@@ -13,18 +13,19 @@ Labels: dense running sums per student and per (student, course), read at two bo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from edupulse.db.models import Student
+from edupulse.db.models import Grade, Student
 from edupulse.features.cohort import school_code
 from edupulse.features.scratch import count, drop, fill, index, tmp
-from edupulse.features.sqlfuncs import UNIT, int4
+from edupulse.features.sqlfuncs import UNIT, grade_points, grade_units, int4, scan_order
 from edupulse.features.staging import ATT, GRD, INC, IV, big, grades_by_course, ivc, sid
 from edupulse.features.timeline import WEEKS
 
-S = Student.__table__
+S, GR = Student.__table__, Grade.__table__
 FAIL_UNITS = 60 * UNIT  # codes.FAILING_GRADE in grade units
 
 GST = tmp("ep_gst", sid(), ivc(), big("gn"), big("gp"), big("d_fail"), big("d_courses"),
@@ -42,7 +43,7 @@ ASOF = tmp("ep_asof", ivc(), sid(), *[big(c) for c in ASOF_COLS],
            sa.Column("first_day", sa.Date), pk=("iv", "student_id"))
 SCHA = tmp("ep_scha", ivc(), sa.Column("school", sa.String(200)),
            *[big(f"sw_{k}") for k in range(1, WEEKS + 1)], pk=("iv", "school"))
-FEATURE_TABLES = (GST, STU, SCH, ASOF, SCHA)
+FEATURE_TABLES = (GST, STU, SCH, ASOF, SCHA)  # GST first: staged with the sources
 
 LST = tmp("ep_lst", ivc(), sid(), big("n"), big("att"), pk=("iv", "student_id"))
 LCR = tmp("ep_lcr", ivc(), sid(), sa.Column("course_id", sa.String(50)), big("n"),
@@ -56,11 +57,10 @@ def _running(col: Any, *partition: Any, order: Any = IV.c.iv) -> Any:
         partition_by=list(partition), order_by=order, rows=(None, 0))
 
 
-def build_feature_sums(conn: sa.Connection, cal: Any) -> int:
-    """ep_gst, ep_stu, ep_sch, then ep_asof / ep_scha; returns the ep_asof row count."""
-    drop(conn, FEATURE_TABLES)
-    _course_changes(conn, cal)
-    index(conn, GST)
+def build_feature_sums(conn: sa.Connection) -> int:
+    """ep_stu, ep_sch, then ep_asof / ep_scha (ep_gst is staged: `course_changes`); returns
+    the ep_asof row count."""
+    drop(conn, FEATURE_TABLES[1:])
     fill(conn, STU, _student_sums())
     _schools(conn)
     index(conn, STU, SCH)
@@ -69,9 +69,12 @@ def build_feature_sums(conn: sa.Connection, cal: Any) -> int:
     return count(conn, ASOF)
 
 
-def _course_changes(conn: sa.Connection, cal: Any) -> None:
-    """Per (student, interval): graded assignments and points, and the change in the number of
-    failing / graded courses of the school year (a course fails while its mean is below 60)."""
+def course_changes(conn: sa.Connection, cal: Any, *, years: Sequence[int]) -> sa.Select:
+    """The rows of ep_gst. Per (student, interval): graded assignments and points, and the
+    change in the number of failing / graded courses of the school year (a course fails while
+    its mean is below 60). `years`: the school years of the calendar."""
+    if conn.dialect.name == "sqlite":
+        return _course_changes_in_key_order(cal, years)
     g = grades_by_course(cal).subquery("g")
     key = (g.c.student_id, g.c.course_id, g.c.sy)
     state = (
@@ -86,11 +89,39 @@ def _course_changes(conn: sa.Connection, cal: Any) -> None:
     fail = sa.case((state.c.cu < FAIL_UNITS * state.c.cn, 1), else_=0)
     failed_before = sa.case((sa.and_(
         ~first, state.c.cu - state.c.units < FAIL_UNITS * (state.c.cn - state.c.n)), 1), else_=0)
-    q = sa.select(
+    return sa.select(
         state.c.student_id, state.c.iv, sa.func.sum(state.c.n), sa.func.sum(state.c.pts),
         sa.func.sum(fail - failed_before), sa.func.sum(sa.case((first, 1), else_=0)),
     ).group_by(state.c.student_id, state.c.iv)
-    fill(conn, GST, q)
+
+
+def _course_changes_in_key_order(cal: Any, years: Sequence[int]) -> sa.Select:
+    """SQLite: the same rows from running sums per graded assignment, read in the order of
+    the grades' natural-key index (student, course, day), so the window needs no sort (SQLite
+    sorts slowly, and grouping by course and interval first took two sorts of 3 M rows: 7.2 s
+    -> 5.4 s alone on the benchmark). Each assignment's change of state telescopes to the
+    interval's. One window per school year (running figures restart on 1 July): each scans
+    the index once, cheaper than the sorts up to several school years per build."""
+    u = grade_units(GR.c.grade_value)
+    window = dict(partition_by=[GR.c.student_id, GR.c.course_id],
+                  order_by=GR.c.submission_date, rows=(None, 0))
+    per_year = [
+        sa.select(GR.c.student_id, cal.c.iv, u.label("u"),
+                  grade_points(GR.c.grade_value).label("pts"),
+                  sa.func.count().over(**window).label("cn"),
+                  sa.func.sum(u).over(**window).label("cu"))
+        .select_from(GR.join(cal, cal.c.day == scan_order(GR.c.submission_date)))
+        .where(GR.c.grade_value.is_not(None), GR.c.student_id.is_not(None), cal.c.sy == sy)
+        for sy in years
+    ]
+    r = (per_year[0] if len(per_year) == 1 else sa.union_all(*per_year)).subquery("r")
+    fail = sa.case((r.c.cu < FAIL_UNITS * r.c.cn, 1), else_=0)
+    failed_before = sa.case((sa.and_(
+        r.c.cn > 1, r.c.cu - r.c.u < FAIL_UNITS * (r.c.cn - 1)), 1), else_=0)
+    return sa.select(
+        r.c.student_id, r.c.iv, sa.func.count(), sa.func.sum(r.c.pts),
+        sa.func.sum(fail - failed_before), sa.func.sum(sa.case((r.c.cn == 1, 1), else_=0)),
+    ).group_by(r.c.student_id, r.c.iv)
 
 
 def _student_sums() -> sa.Select:

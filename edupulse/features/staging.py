@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from edupulse.data import codes
 from edupulse.db.models import AttendanceRecord, DisciplineIncident, Grade
+from edupulse.features.alongside import SelectOf, alongside
 from edupulse.features.scratch import count, create, drop, fill, index, tmp
 from edupulse.features.sqlfuncs import grade_points, grade_units, int4, scan_order, text_key
 from edupulse.features.timeline import Timeline
@@ -75,11 +76,12 @@ class Staged:
 
 def stage_sources(conn: sa.Connection, timeline: Timeline,
                   offsets: dict[int, tuple[int, ...]] | None = None, *,
-                  course_table: bool = True) -> Staged:
+                  grades: tuple[sa.Table, SelectOf] | None = None) -> Staged:
     """Fill the interval, calendar and aggregate tables for `timeline`. `offsets` maps the
-    interval of each as-of date to its eight boundary offsets (o1..o7, oy). Without
-    `course_table`, ep_grd stays empty and callers read `grades_by_course()` as a subquery
-    (writing its 1-2 rows per grade to a temporary table would cost more than the query)."""
+    interval of each as-of date to its eight boundary offsets (o1..o7, oy). `grades` is the
+    grades pass: the table it fills and its SELECT given the calendar (default: ep_grd by
+    `grades_by_course`); on SQLite it runs on a second connection while this one aggregates
+    attendance (edupulse.features.alongside)."""
     drop(conn, SOURCES)
     create(conn, (IV,))
     offsets = offsets or {}
@@ -101,9 +103,11 @@ def stage_sources(conn: sa.Connection, timeline: Timeline,
         conn.execute(sa.insert(CAL), days)
         index(conn, CAL)
         cal = CAL
-    counts = StageCounts(_attendance(conn, cal), _incidents(conn, cal),
-                         _grades(conn, cal) if course_table else 0)
-    index(conn, ATT, INC, *((GRD,) if course_table else ()))
+    table, select_of = grades or (GRD, _grades)
+    with alongside(conn, table, select_of, cal, (CAL, days)):
+        attendance, incidents = _attendance(conn, cal), _incidents(conn, cal)
+    counts = StageCounts(attendance, incidents, count(conn, table))
+    index(conn, ATT, INC, table)
     return Staged(counts, cal)
 
 
@@ -165,7 +169,7 @@ def grades_by_course(cal: Any) -> sa.Select:
     )
 
 
-def _grades(conn: sa.Connection, cal: Any) -> int:
+def _grades(conn: sa.Connection, cal: Any) -> sa.Select:
+    """The rows of ep_grd (for the labels)."""
     g = grades_by_course(cal).subquery("g")
-    fill(conn, GRD, sa.select(g.c.student_id, g.c.course_id, g.c.iv, g.c.n, g.c.pts, g.c.units))
-    return count(conn, GRD)
+    return sa.select(g.c.student_id, g.c.course_id, g.c.iv, g.c.n, g.c.pts, g.c.units)

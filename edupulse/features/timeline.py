@@ -111,6 +111,10 @@ class Timeline:
         which it starts, constant within an interval by construction."""
         return [(i, b, school_year_start(b).year) for i, b in enumerate(self.boundaries)]
 
+    def school_years(self) -> tuple[int, ...]:
+        """The school years of the days in the timeline, (b[0], b[m]]."""
+        return tuple(sorted({sy for i, _, sy in self.intervals() if i > 0}))
+
     def calendar(self) -> list[tuple[dt.date, int]]:
         """(day, interval) for every day in (b[0], b[m]]."""
         out: list[tuple[dt.date, int]] = []
