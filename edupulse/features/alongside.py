@@ -1,42 +1,49 @@
-"""The grades pass on a second connection while the main one aggregates attendance (SQLite).
+"""The attendance pass in a second process while the main connection runs the others (SQLite).
 
-SQLite runs a statement on one core. The grades pass and the attendance pass read different
-tables and neither needs the other, so on SQLite a second connection computes the grades table
-in a thread (the sqlite3 module releases the GIL while SQLite works) and the main connection
-copies its rows (one per student and interval) into its own scratch table afterwards. On the
-10,000-student benchmark this takes the grades pass (about 7 s) off the critical path of the
-attendance pass (about 4 s). PostgreSQL already spreads each of these statements over parallel
-workers on every core (running the two at once there saved nothing), so it fills the table in
-line, as does SQLite where a second connection would not see the same data: an in-memory
-database, a write-ahead-log database (its readers see the database as of when they start,
-whoever commits meanwhile), or a connection with no transaction open.
+SQLite runs a statement on one core. The staging passes read different tables and none needs
+another, so on SQLite a child process (`edupulse.features.side_query`, standard library only)
+runs the attendance SELECT -- the biggest, 9 M records on the benchmark -- on its own
+connection while the main connection runs the grades and incidents passes, then copies the
+child's rows (one per student and interval) into its own scratch table. A process, not a
+thread: two SQLite connections in threads of one process slowed each other by 30-40 % (SQLite's
+process-wide locks around memory allocation, which sorts and windows use heavily); in two
+processes each ran at its own speed. On the 10,000-student benchmark the staging went from
+about 10 s (4.2 s attendance, then 5.7 s grades) to about 6 s. PostgreSQL already spreads each
+of these statements over parallel workers on every core (running two at once there saved
+nothing), so it fills the table in line, as does SQLite where a second connection would not see
+the same data: an in-memory database, a write-ahead-log database (its readers see the database
+as of when they start, whoever commits meanwhile), a URL with options, or a connection with no
+transaction open.
 
 The same data: the main connection reads the database inside its open transaction before the
-side connection starts, so it holds SQLite's shared lock and nobody can commit until it ends.
+child starts, so it holds SQLite's shared lock and nobody can commit until it ends.
 """
 
 from __future__ import annotations
 
-import threading
+import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 
-from edupulse.features.scratch import create, drop, fill, index, scratch_space
+from edupulse.features.scratch import create, fill
 
-# (connection, calendar as a FROM clause) -> the rows of the table
+# (connection, calendar as a FROM clause) -> the SELECT that gives the table's rows
 SelectOf = Callable[[sa.Connection, Any], sa.Select]
 
 
 @contextmanager
 def alongside(conn: sa.Connection, table: sa.Table, select_of: SelectOf, cal: Any,
               calendar: tuple[sa.Table, Sequence[dict[str, Any]]]) -> Iterator[None]:
-    """Fill `table` with `select_of(connection, cal)` while the body of the `with` runs, on a second
-    connection where that can run at the same time (SQLite), else in line when the body ends.
-    `calendar` is the calendar table and its rows, made again on the second connection."""
-    side = _Side(conn.engine, table, select_of, calendar) if _concurrent(conn) else None
+    """Fill `table` with `select_of(connection, cal)` while the body of the `with` runs, in a
+    second process where that can run at the same time (SQLite), else in line when the body
+    ends. `calendar` is the calendar table and its rows, made again on the second connection."""
+    side = _Side(conn, table, select_of, calendar) if _concurrent(conn) else None
     if side is not None:
         side.start()
     try:
@@ -56,9 +63,8 @@ def alongside(conn: sa.Connection, table: sa.Table, select_of: SelectOf, cal: An
 
 
 def _concurrent(conn: sa.Connection) -> bool:
-    if conn.dialect.name != "sqlite" or conn.engine.url.database in (None, "", ":memory:"):
-        return False
-    if "mode=memory" in str(conn.engine.url):
+    url = conn.engine.url
+    if conn.dialect.name != "sqlite" or url.database in (None, "", ":memory:") or url.query:
         return False
     raw = conn.connection.dbapi_connection
     if raw is None or not raw.in_transaction:
@@ -69,53 +75,60 @@ def _concurrent(conn: sa.Connection) -> bool:
     return str(mode).lower() != "wal"
 
 
-class _Side:
-    """One SELECT on its own connection in a thread; the rows as the driver returns them."""
+class SideQueryError(RuntimeError):
+    """The side query failed in the child process."""
 
-    def __init__(self, engine: sa.Engine, table: sa.Table, select_of: SelectOf,
+
+class _Side:
+    """One SELECT in a child process on its own connection; the rows as SQLite returns them."""
+
+    def __init__(self, conn: sa.Connection, table: sa.Table, select_of: SelectOf,
                  calendar: tuple[sa.Table, Sequence[dict[str, Any]]]) -> None:
-        self.engine, self.table, self.select_of, self.calendar = engine, table, select_of, calendar
-        self.rows: list[tuple[Any, ...]] = []
-        self.error: BaseException | None = None
-        self.raw: Any = None
-        self.cancelled = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"edupulse-{table.name}",
-                                       daemon=True)
+        cal, days = calendar
+        dialect = conn.dialect
+        ddl = str(sa.schema.CreateTable(cal).compile(dialect=dialect)).strip()
+        insert = sa.insert(cal).compile(dialect=dialect)
+        self.table = table
+        self.job = {
+            "database": os.path.abspath(str(conn.engine.url.database)),
+            "setup": [f"CREATE TEMPORARY {ddl[len('CREATE '):]}"],
+            "insert": str(insert),
+            "rows": [tuple(_text(d[c]) for c in insert.positiontup or ()) for d in days],
+            "after": [f"CREATE INDEX temp.ix_{cal.name} ON {cal.name} "
+                      f"({', '.join(cal.info['key'])})", f"ANALYZE temp.{cal.name}"],
+            "select": str(select_of(conn, cal).compile(
+                dialect=dialect, compile_kwargs={"literal_binds": True})),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.thread.start()
-
-    def _run(self) -> None:
-        cal, days = self.calendar
-        try:
-            with self.engine.connect() as side, scratch_space(side):
-                self.raw = side.connection.dbapi_connection
-                try:
-                    create(side, (cal,))
-                    side.execute(sa.insert(cal), list(days))
-                    index(side, cal)
-                    if not self.cancelled.is_set():
-                        result = side.execute(self.select_of(side, cal))
-                        self.rows = result.cursor.fetchall()  # raw values, exactly as stored
-                finally:
-                    self.raw = None
-                    side.rollback()
-                    drop(side, (cal,))
-        except BaseException as exc:  # handed to the main thread by result()
-            self.error = exc
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "edupulse.features.side_query"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(pickle.dumps(self.job, protocol=pickle.HIGHEST_PROTOCOL))
+        self.proc.stdin.close()
+        self.proc.stdin = None  # sent; communicate() then only reads
 
     def cancel(self) -> None:
-        """Stop the side query (the main work failed) and wait for the thread. Interrupts
-        until it ends: an interrupt that arrives before the query starts is lost."""
-        self.cancelled.set()
-        while self.thread.is_alive():
-            raw = self.raw
-            if raw is not None:
-                raw.interrupt()
-            self.thread.join(0.05)
+        """Stop the child (the main work failed)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc is not None:
+            self.proc.communicate()
 
     def result(self) -> list[tuple[Any, ...]]:
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.rows
+        assert self.proc is not None
+        out, err = self.proc.communicate()
+        if self.proc.returncode != 0 or not out:
+            raise SideQueryError(f"the {self.table.name} pass failed in its process "
+                                 f"(exit {self.proc.returncode}): {err.decode(errors='replace')}")
+        kind, value = pickle.loads(out)
+        if kind == "error":
+            raise SideQueryError(f"the {self.table.name} pass failed: {value}") from value
+        return list(value)
+
+
+def _text(value: Any) -> Any:
+    """A calendar value as SQLite stores it (dates as ISO text)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value

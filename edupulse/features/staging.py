@@ -80,8 +80,8 @@ def stage_sources(conn: sa.Connection, timeline: Timeline,
     """Fill the interval, calendar and aggregate tables for `timeline`. `offsets` maps the
     interval of each as-of date to its eight boundary offsets (o1..o7, oy). `grades` is the
     grades pass: the table it fills and its SELECT given the calendar (default: ep_grd by
-    `grades_by_course`); on SQLite it runs on a second connection while this one aggregates
-    attendance (edupulse.features.alongside)."""
+    `grades_by_course`). On SQLite the attendance pass runs in a second process meanwhile
+    (edupulse.features.alongside)."""
     drop(conn, SOURCES)
     create(conn, (IV,))
     offsets = offsets or {}
@@ -104,9 +104,10 @@ def stage_sources(conn: sa.Connection, timeline: Timeline,
         index(conn, CAL)
         cal = CAL
     table, select_of = grades or (GRD, _grades)
-    with alongside(conn, table, select_of, cal, (CAL, days)):
-        attendance, incidents = _attendance(conn, cal), _incidents(conn, cal)
-    counts = StageCounts(attendance, incidents, count(conn, table))
+    with alongside(conn, ATT, _attendance, cal, (CAL, days)):
+        incidents = _incidents(conn, cal)
+        fill(conn, table, select_of(conn, cal))
+    counts = StageCounts(count(conn, ATT), incidents, count(conn, table))
     index(conn, ATT, INC, table)
     return Staged(counts, cal)
 
@@ -115,29 +116,27 @@ def _n(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.sum(sa.case((cond, 1), else_=0))
 
 
-def _attendance(conn: sa.Connection, cal: Any) -> int:
-    """Records with a status count; a day-level record (period NULL) is one record, like one
-    period. SQLite has no hash aggregation: it first sums per (student, day), which streams
-    in the order of the natural-key index (student_id, date, period) without a sort, so the
-    GROUP BY that must sort sees a fifth of the rows (5 s instead of 8 s for 9 M records)."""
+def _attendance(conn: sa.Connection, cal: Any) -> sa.Select:
+    """The rows of ep_att. Records with a status count; a day-level record (period NULL) is
+    one record, like one period. SQLite has no hash aggregation: it first sums per (student,
+    day), which streams in the order of the natural-key index (student_id, date, period)
+    without a sort, so the GROUP BY that must sort sees a fifth of the rows (5 s instead of 8 s
+    for 9 M records)."""
     status = AR.c.status
     figures = {"n": sa.func.count(), "att": _n(status.in_(ATTENDED)),
                "absent": _n(status == "absent"), "excused": _n(status == "excused"),
                "tardy": _n(status == "tardy")}
     where = (status.is_not(None), AR.c.student_id.is_not(None))
-    if conn.dialect.name == "sqlite":
-        day = (sa.select(AR.c.student_id, AR.c.date, *[v.label(k) for k, v in figures.items()])
-               .where(*where).group_by(AR.c.student_id, AR.c.date).subquery("d"))
-        q = (sa.select(day.c.student_id, cal.c.iv, *[sa.func.sum(day.c[k]) for k in figures],
-                       sa.func.min(day.c.date))
-             .select_from(day.join(cal, day.c.date == cal.c.day))
-             .group_by(day.c.student_id, cal.c.iv))
-    else:
-        q = (sa.select(AR.c.student_id, cal.c.iv, *figures.values(), sa.func.min(AR.c.date))
-             .select_from(AR.join(cal, AR.c.date == cal.c.day))
-             .where(*where).group_by(AR.c.student_id, cal.c.iv))
-    fill(conn, ATT, q)
-    return count(conn, ATT)
+    if conn.dialect.name != "sqlite":
+        return (sa.select(AR.c.student_id, cal.c.iv, *figures.values(), sa.func.min(AR.c.date))
+                .select_from(AR.join(cal, AR.c.date == cal.c.day))
+                .where(*where).group_by(AR.c.student_id, cal.c.iv))
+    day = (sa.select(AR.c.student_id, AR.c.date, *[v.label(k) for k, v in figures.items()])
+           .where(*where).group_by(AR.c.student_id, AR.c.date).subquery("d"))
+    return (sa.select(day.c.student_id, cal.c.iv, *[sa.func.sum(day.c[k]) for k in figures],
+                      sa.func.min(day.c.date))
+            .select_from(day.join(cal, day.c.date == cal.c.day))
+            .group_by(day.c.student_id, cal.c.iv))
 
 
 def _incidents(conn: sa.Connection, cal: Any) -> int:

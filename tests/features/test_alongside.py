@@ -1,10 +1,10 @@
-"""The grades pass on a second SQLite connection: the same rows as in line, when it is used, and
-what a failure on either side gets (the error, the side stopped, nothing changed)."""
+"""The grades pass in a second process on SQLite: the same rows as in line, when it is used, and
+what a failure on either side gets (the error, the child stopped, nothing changed)."""
 
 from __future__ import annotations
 
 import shutil
-import threading
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,10 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from edupulse.db.session import make_engine
-from edupulse.features import alongside, build_features, running, staging
+from edupulse.features import alongside, build_features, staging
 from tests.features.test_build import A, _example, _vectors
-
-SIDE_THREAD = "edupulse-ep_gst"
 
 
 @pytest.fixture
@@ -30,54 +28,51 @@ def lite(tmp_path: Path, sqlite_template: Path) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def _side_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == SIDE_THREAD]
-
-
-def test_the_second_connection_gives_the_rows_of_the_in_line_pass(
-        lite: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    started = []
+@pytest.fixture
+def sides(monkeypatch: pytest.MonkeyPatch) -> list[alongside._Side]:
+    """Every side query started, for the test to look at its child process."""
+    started: list[alongside._Side] = []
     real_start = alongside._Side.start
     monkeypatch.setattr(alongside._Side, "start",
-                        lambda self: (started.append(self.table.name), real_start(self)))
+                        lambda self: (started.append(self), real_start(self)))
+    return started
+
+
+def test_the_second_process_gives_the_rows_of_the_in_line_pass(
+        lite: sa.Engine, sides: list[alongside._Side], monkeypatch: pytest.MonkeyPatch) -> None:
     build_features(lite, [A], progress=False)
     side = _vectors(lite, A)
-    assert started == ["ep_gst"] and not _side_threads()
-    assert side["X"]["feature_vector"]["extra"]["failing_courses"] == 1  # grades were read
+    assert [s.table.name for s in sides] == ["ep_att"]
+    assert sides[0].proc is not None and sides[0].proc.returncode == 0
+    assert side["X"]["attendance_rate"] == pytest.approx(5 / 8)  # attendance was read
 
     monkeypatch.setattr(alongside, "_concurrent", lambda conn: False)
     build_features(lite, [A], progress=False)
-    assert _vectors(lite, A) == side and started == ["ep_gst"]
+    assert _vectors(lite, A) == side and len(sides) == 1
 
 
 def test_a_failure_of_the_main_pass_stops_the_side_query(
-        lite: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+        lite: sa.Engine, sides: list[alongside._Side], monkeypatch: pytest.MonkeyPatch) -> None:
     build_features(lite, [A], progress=False)
     before = _vectors(lite, A)
-    running_side = threading.Event()
 
-    def endless(conn: sa.Connection, cal: Any, *, years: Any) -> sa.Select:
-        running_side.set()
+    def endless(conn: sa.Connection, cal: Any) -> sa.Select:
         count = sa.text("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
                         "SELECT count(*) AS n FROM c").columns(n=sa.Integer).subquery()
-        return sa.select(*[count.c.n] * 6)
+        return sa.select(*[count.c.n] * 8)
 
     def broken(conn: sa.Connection, cal: Any) -> int:
-        assert running_side.wait(10)
         raise RuntimeError("injected failure")
 
-    cancelled: list[BaseException | None] = []
-    real_cancel = alongside._Side.cancel
-    monkeypatch.setattr(alongside._Side, "cancel",
-                        lambda self: (real_cancel(self), cancelled.append(self.error)))
-    monkeypatch.setattr(running, "course_changes", endless)
-    monkeypatch.setattr(staging, "_attendance", broken)
+    monkeypatch.setattr(staging, "_attendance", endless)
+    monkeypatch.setattr(staging, "_incidents", broken)
+    sides.clear()
     with pytest.raises(RuntimeError, match="injected failure"):
         build_features(lite, [A], progress=False)
-    # the endless count was interrupted, its thread is gone, and nothing changed
-    assert len(cancelled) == 1 and isinstance(cancelled[0], sa.exc.OperationalError)
-    assert "interrupted" in str(cancelled[0])
-    assert not _side_threads() and _vectors(lite, A) == before
+    # the endless count was killed and nothing changed
+    assert len(sides) == 1 and sides[0].proc is not None
+    assert sides[0].proc.returncode == -signal.SIGKILL
+    assert _vectors(lite, A) == before
 
 
 def test_a_failure_of_the_side_query_is_raised_and_changes_nothing(
@@ -85,13 +80,13 @@ def test_a_failure_of_the_side_query_is_raised_and_changes_nothing(
     build_features(lite, [A], progress=False)
     before = _vectors(lite, A)
 
-    def bad(conn: sa.Connection, cal: Any, *, years: Any) -> sa.Select:
-        return sa.select(*[sa.literal_column("no_such_column")] * 6).select_from(cal)
+    def bad(conn: sa.Connection, cal: Any) -> sa.Select:
+        return sa.select(*[sa.literal_column("no_such_column")] * 8).select_from(cal)
 
-    monkeypatch.setattr(running, "course_changes", bad)
-    with pytest.raises(sa.exc.OperationalError, match="no_such_column"):
+    monkeypatch.setattr(staging, "_attendance", bad)
+    with pytest.raises(alongside.SideQueryError, match="ep_att pass failed: no such column"):
         build_features(lite, [A], progress=False)
-    assert not _side_threads() and _vectors(lite, A) == before
+    assert _vectors(lite, A) == before
 
 
 def test_in_line_where_a_second_connection_would_not_see_the_same_data(
