@@ -11,8 +11,10 @@
    export is reused.
 3. `build_features` for every Friday of the year (36 as-of dates) runs in a child process:
    wall seconds, student-weeks (rows written) per second, the child's peak memory (the EduPulse
-   process) and CPU seconds -- on PostgreSQL also the leader backend's CPU seconds and those of
-   every process on the machine (parallel workers are processes of their own), from /proc.
+   process; on SQLite also its side-query process, edupulse.features.alongside) and CPU
+   seconds (its side process included) -- on PostgreSQL also the leader backend's CPU seconds
+   and those of every process on the machine (parallel workers are processes of their own),
+   from /proc.
    --repeat N builds (default 3), each from the same state; the fastest counts, since wall time
    depends on what else the machine does (its disk cache above all).
 4. DuckDB computes the same feature rows (same definitions, JSON vector included) from the same
@@ -29,6 +31,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -139,7 +142,9 @@ def child(url: str) -> None:
     t = time.perf_counter()
     report = build_features(engine, FRIDAYS, progress=False)
     wall = time.perf_counter() - t
+    side_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # SQLite's side query
     print(json.dumps({"wall": wall, "rows": report.total_rows, "peak_mb": _peak_mb(),
+                      "side_peak_mb": side_mb,
                       "server_cpu": _proc_cpu(pids) - server0 if pids else None,
                       "machine_cpu": _machine_cpu() - machine0}))
 
@@ -364,8 +369,6 @@ def _duck_sql() -> str:
 def duckdb_features(export: Path, dates: list[dt.date], repeat: int = 1) -> dict[str, object]:
     """Load the export into DuckDB (not timed), then time the feature rows for `dates`
     (`repeat` times: the fastest counts, as for the databases)."""
-    import resource
-
     import duckdb
 
     con = duckdb.connect()
@@ -452,8 +455,11 @@ def main() -> None:
         print(f"  vs DuckDB: {ratio:.1f}x wall (target <= {target}x: "
               f"{'met' if ratio <= target else 'MISSED'}), "
               f"{cpu / duck['cpu']:.1f}x CPU")  # type: ignore[operator]
-        print(f"  peak memory of the EduPulse process: {f['peak_mb']:.0f} MB (target < 2048 MB:"
-              f" {'met' if f['peak_mb'] < 2048 else 'MISSED'})")
+        peak = f["peak_mb"] + f["side_peak_mb"]  # both at once, at worst
+        side = (f" + its side-query process {f['side_peak_mb']:.0f} MB" if f["side_peak_mb"]
+                else "")
+        print(f"  peak memory of the EduPulse process: {f['peak_mb']:.0f} MB{side} (target "
+              f"< 2048 MB: {'met' if peak < 2048 else 'MISSED'})")
         print(f"  largest difference from DuckDB's features: {worst:.2e}")
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
