@@ -27,12 +27,14 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from edupulse.features.scratch import create, fill
 
+SIDE_QUERY = Path(__file__).with_name("side_query.py")
 # (connection, calendar as a FROM clause) -> the SELECT that gives the table's rows
 SelectOf = Callable[[sa.Connection, Any], sa.Select]
 
@@ -102,8 +104,10 @@ class _Side:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        # Run as a script in isolated mode: it needs only the standard library, not edupulse
+        # on the child's path, nor the caller's PYTHON* settings.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edupulse.features.side_query"],
+            [sys.executable, "-I", str(SIDE_QUERY)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert self.proc.stdin is not None
         self.proc.stdin.write(pickle.dumps(self.job, protocol=pickle.HIGHEST_PROTOCOL))
