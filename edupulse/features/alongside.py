@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from edupulse.features.scratch import create, fill
 
 SIDE_QUERY = Path(__file__).with_name("side_query.py")
+CHUNK = 50_000  # rows per message from the child: neither process holds the whole result
 # (connection, calendar as a FROM clause) -> the SELECT that gives the table's rows
 SelectOf = Callable[[sa.Connection, Any], sa.Select]
 
@@ -57,11 +58,14 @@ def alongside(conn: sa.Connection, table: sa.Table, select_of: SelectOf, cal: An
     if side is None:
         fill(conn, table, select_of(conn, cal))
         return
-    rows = side.result()
     create(conn, (table,))
-    if rows:
-        marks = ", ".join("?" for _ in table.c)
-        conn.exec_driver_sql(f"INSERT INTO {table.name} VALUES ({marks})", rows)
+    insert = f"INSERT INTO {table.name} VALUES ({', '.join('?' for _ in table.c)})"
+    try:
+        for rows in side.chunks():
+            conn.exec_driver_sql(insert, rows)
+    except BaseException:
+        side.cancel()
+        raise
 
 
 def _concurrent(conn: sa.Connection) -> bool:
@@ -100,6 +104,7 @@ class _Side:
                       f"({', '.join(cal.info['key'])})", f"ANALYZE temp.{cal.name}"],
             "select": str(select_of(conn, cal).compile(
                 dialect=dialect, compile_kwargs={"literal_binds": True})),
+            "chunk": CHUNK,
         }
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -115,22 +120,32 @@ class _Side:
         self.proc.stdin = None  # sent; communicate() then only reads
 
     def cancel(self) -> None:
-        """Stop the child (the main work failed)."""
-        if self.proc is not None and self.proc.poll() is None:
+        """Stop the child (the main work failed) unless it has been waited for already."""
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        if self.proc.poll() is None:
             self.proc.kill()
-        if self.proc is not None:
-            self.proc.communicate()
+        self.proc.communicate()
 
-    def result(self) -> list[tuple[Any, ...]]:
-        assert self.proc is not None
-        out, err = self.proc.communicate()
-        if self.proc.returncode != 0 or not out:
-            raise SideQueryError(f"the {self.table.name} pass failed in its process "
-                                 f"(exit {self.proc.returncode}): {err.decode(errors='replace')}")
-        kind, value = pickle.loads(out)
-        if kind == "error":
-            raise SideQueryError(f"the {self.table.name} pass failed: {value}") from value
-        return list(value)
+    def chunks(self) -> Iterator[list[tuple[Any, ...]]]:
+        """The child's rows, chunk by chunk as it sends them (it waits while a chunk is
+        unread, so neither process ever holds the whole result)."""
+        assert self.proc is not None and self.proc.stdout is not None
+        while True:
+            try:
+                kind, value = pickle.load(self.proc.stdout)
+            except EOFError:  # the child died without a word: its stderr says why
+                _, err = self.proc.communicate()
+                raise SideQueryError(
+                    f"the {self.table.name} pass failed in its process (exit "
+                    f"{self.proc.returncode}): {err.decode(errors='replace')}") from None
+            if kind == "error":
+                self.proc.communicate()
+                raise SideQueryError(f"the {self.table.name} pass failed: {value}") from value
+            if kind == "done":
+                self.proc.communicate()
+                return
+            yield value
 
 
 def _text(value: Any) -> Any:

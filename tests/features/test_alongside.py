@@ -46,9 +46,13 @@ def test_the_second_process_gives_the_rows_of_the_in_line_pass(
     assert sides[0].proc is not None and sides[0].proc.returncode == 0
     assert side["X"]["attendance_rate"] == pytest.approx(5 / 8)  # attendance was read
 
+    monkeypatch.setattr(alongside, "CHUNK", 2)  # the rows arrive in several messages
+    build_features(lite, [A], progress=False)
+    assert _vectors(lite, A) == side and len(sides) == 2
+
     monkeypatch.setattr(alongside, "_concurrent", lambda conn: False)
     build_features(lite, [A], progress=False)
-    assert _vectors(lite, A) == side and len(sides) == 1
+    assert _vectors(lite, A) == side and len(sides) == 2
 
 
 def test_a_failure_of_the_main_pass_stops_the_side_query(
