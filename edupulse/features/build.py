@@ -82,7 +82,7 @@ def build_features(
         # On failure the rollback drops PostgreSQL's scratch tables; SQLite's are dropped by
         # the next build on the same connection.
         drop(conn, (*staging.SOURCES, *running.FEATURE_TABLES, windows_table(), ROWS))
-    return FeatureBuildReport(tuple(written), staged.counts, time.perf_counter() - started,
+    return FeatureBuildReport(tuple(written), staged, time.perf_counter() - started,
                               engine.dialect.name)
 
 

@@ -64,23 +64,15 @@ class StageCounts:
     grade_groups: int
 
 
-@dataclass(frozen=True)
-class Staged:
-    """What later steps read: the counts, and the calendar (day -> interval, school year) as a
-    FROM clause: the ep_cal table on SQLite, an inline VALUES list on PostgreSQL (a temporary
-    table would keep the big scans out of parallel workers)."""
-
-    counts: StageCounts
-    cal: Any
-
-
 def stage_sources(conn: sa.Connection, timeline: Timeline,
                   offsets: dict[int, tuple[int, ...]] | None = None, *,
-                  grades: tuple[sa.Table, SelectOf] | None = None) -> Staged:
-    """Fill the interval, calendar and aggregate tables for `timeline`. `offsets` maps the
-    interval of each as-of date to its eight boundary offsets (o1..o7, oy). `grades` is the
-    grades pass: the table it fills and its SELECT given the calendar (default: ep_grd by
-    `grades_by_course`). On SQLite the attendance pass runs in a second process meanwhile
+                  grades: tuple[sa.Table, SelectOf] | None = None) -> StageCounts:
+    """Fill the interval, calendar and aggregate tables for `timeline`. The calendar (day ->
+    interval, school year) is the ep_cal table on SQLite and an inline VALUES list on
+    PostgreSQL (a temporary table would keep the big scans out of parallel workers). `offsets`
+    maps the interval of each as-of date to its eight boundary offsets (o1..o7, oy). `grades`
+    is the grades pass: the table it fills and its SELECT given the calendar (default: ep_grd
+    by `grades_by_course`). On SQLite the attendance pass runs in a second process meanwhile
     (edupulse.features.alongside)."""
     drop(conn, SOURCES)
     create(conn, (IV,))
@@ -107,9 +99,8 @@ def stage_sources(conn: sa.Connection, timeline: Timeline,
     with alongside(conn, ATT, _attendance, cal, (CAL, days)):
         incidents = _incidents(conn, cal)
         fill(conn, table, select_of(conn, cal))
-    counts = StageCounts(count(conn, ATT), incidents, count(conn, table))
     index(conn, ATT, INC, table)
-    return Staged(counts, cal)
+    return StageCounts(count(conn, ATT), incidents, count(conn, table))
 
 
 def _n(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
