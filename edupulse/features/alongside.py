@@ -32,7 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from edupulse.features.scratch import create, fill
+from edupulse.features.scratch import create, create_sql, fill, index_sql
 
 SIDE_QUERY = Path(__file__).with_name("side_query.py")
 CHUNK = 50_000  # rows per message from the child: neither process holds the whole result
@@ -92,16 +92,14 @@ class _Side:
                  calendar: tuple[sa.Table, Sequence[dict[str, Any]]]) -> None:
         cal, days = calendar
         dialect = conn.dialect
-        ddl = str(sa.schema.CreateTable(cal).compile(dialect=dialect)).strip()
         insert = sa.insert(cal).compile(dialect=dialect)
         self.table = table
         self.job = {
             "database": os.path.abspath(str(conn.engine.url.database)),
-            "setup": [f"CREATE TEMPORARY {ddl[len('CREATE '):]}"],
+            "setup": [create_sql(cal, "TEMPORARY", dialect)],
             "insert": str(insert),
             "rows": [tuple(_text(d[c]) for c in insert.positiontup or ()) for d in days],
-            "after": [f"CREATE INDEX temp.ix_{cal.name} ON {cal.name} "
-                      f"({', '.join(cal.info['key'])})", f"ANALYZE temp.{cal.name}"],
+            "after": list(index_sql(cal)),
             "select": str(select_of(conn, cal).compile(
                 dialect=dialect, compile_kwargs={"literal_binds": True})),
             "chunk": CHUNK,

@@ -45,7 +45,8 @@ ASOF = tmp("ep_asof", ivc(), sid(), *[big(c) for c in ASOF_COLS],
            sa.Column("first_day", sa.Date), pk=("iv", "student_id"))
 SCHA = tmp("ep_scha", ivc(), sa.Column("school", sa.String(200)),
            *[big(f"sw_{k}") for k in range(1, WEEKS + 1)], pk=("iv", "school"))
-FEATURE_TABLES = (GST, STU, SCH, ASOF, SCHA)  # GST first: staged with the sources
+FEATURE_SUMS = (STU, SCH, ASOF, SCHA)  # made by build_feature_sums
+FEATURE_TABLES = (GST, *FEATURE_SUMS)  # GST is staged with the sources
 
 LST = tmp("ep_lst", ivc(), sid(), big("n"), big("att"), pk=("iv", "student_id"))
 LCR = tmp("ep_lcr", ivc(), sid(), sa.Column("course_id", sa.String(50)), big("n"),
@@ -62,7 +63,7 @@ def _running(col: Any, *partition: Any, order: Any = IV.c.iv) -> Any:
 def build_feature_sums(conn: sa.Connection) -> int:
     """ep_stu (SQLite only), ep_sch, then ep_asof / ep_scha (ep_gst is staged:
     `course_changes`); returns the ep_asof row count."""
-    drop(conn, FEATURE_TABLES[1:])
+    drop(conn, FEATURE_SUMS)
     _schools(conn)
     index(conn, SCH)
     if conn.dialect.name != "postgresql":

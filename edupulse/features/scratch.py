@@ -119,9 +119,14 @@ def create(conn: sa.Connection, tables: tuple[sa.Table, ...]) -> None:
     drop(conn, tables)
     kind = _kind(conn)
     for t in tables:
-        ddl = str(sa.schema.CreateTable(t).compile(dialect=conn.dialect)).strip()
-        assert ddl.startswith("CREATE TABLE ")
-        conn.execute(sa.text(f"CREATE {kind} {ddl[len('CREATE '):]}"))
+        conn.execute(sa.text(create_sql(t, kind, conn.dialect)))
+
+
+def create_sql(t: sa.Table, kind: str, dialect: Any) -> str:
+    """CREATE UNLOGGED / TEMPORARY TABLE for `t`."""
+    ddl = str(sa.schema.CreateTable(t).compile(dialect=dialect)).strip()
+    assert ddl.startswith("CREATE TABLE ")
+    return f"CREATE {kind} {ddl[len('CREATE '):]}"
 
 
 def index(conn: sa.Connection, *tables: sa.Table) -> None:
@@ -129,8 +134,13 @@ def index(conn: sa.Connection, *tables: sa.Table) -> None:
     temporary tables and may not have reached fresh ones, and without statistics the planner
     guesses row counts and picks nested loops over hundreds of thousands of rows."""
     for t in tables:
-        conn.execute(sa.text(f"CREATE INDEX ix_{t.name} ON {t.name} ({', '.join(t.info['key'])})"))
-        conn.execute(sa.text(f"ANALYZE {t.name}"))
+        for statement in index_sql(t):
+            conn.execute(sa.text(statement))
+
+
+def index_sql(t: sa.Table) -> tuple[str, str]:
+    return (f"CREATE INDEX ix_{t.name} ON {t.name} ({', '.join(t.info['key'])})",
+            f"ANALYZE {t.name}")
 
 
 def count(conn: sa.Connection, t: sa.Table) -> int:

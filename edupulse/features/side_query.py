@@ -14,6 +14,8 @@ import sys
 from typing import Any, BinaryIO
 
 BUSY_TIMEOUT_MS = 30000  # as every EduPulse SQLite connection (edupulse.db.session)
+
+
 def run(job: dict[str, Any], out: BinaryIO) -> None:
     con = sqlite3.connect(job["database"], isolation_level=None)
     try:
