@@ -66,7 +66,8 @@ def build_features(
         tick(f"staging {tl.first + dt.timedelta(days=1)} .. {tl.last}")
         offsets = {tl.index(w.as_of): w.offsets(tl) for w in windows}
         changes = partial(running.course_changes, years=tl.school_years())
-        staged = staging.stage_sources(conn, tl, offsets, grades=(running.GST, changes))
+        staged = staging.stage_sources(conn, tl, offsets,
+                                        grades=staging.Pass(running.GST, changes, by_student=True))
         tick("running sums and window figures of every date")
         running.build_feature_sums(conn)
         tick(f"writing the features of {len(dates)} as-of date(s)")

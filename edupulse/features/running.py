@@ -5,10 +5,12 @@ value); then ONE pass reads, for the row of each as-of date's interval, the runn
 that date's other boundaries (interval - offset, offsets from ep_iv) and stores the window
 figures (weekly counts, rolling GPA sums, year-to-date totals) in ep_asof. PostgreSQL reads
 them with LAG in the same statement as the running sums, whose windows leave the rows in the
-order LAG needs (storing the sums cost 0.4 s more); SQLite stores them (ep_stu) and joins each
-boundary's row through its index (`_at_boundaries`). A course's year-to-date state (graded,
-failing) changes only when it gets a grade, so courses are reduced to per-student changes of
-"failing courses" and "graded courses" (ep_gst, `course_changes`) before the grid is built.
+order LAG needs (storing the sums cost 0.4 s more), by student range in parallel workers
+(edupulse.features.parts); SQLite stores them (ep_stu) and joins each boundary's row through
+its index (`_at_boundaries`). A course's year-to-date state (graded, failing) changes only
+when it gets a grade, so courses are reduced to per-student changes of "failing courses" and
+"graded courses" (ep_gst, `course_changes`; on PostgreSQL also by student range) before the
+grid is built.
 
 Labels: dense running sums per student and per (student, course), read at two boundaries.
 """
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 
 from edupulse.db.models import Grade, Student
 from edupulse.features.cohort import school_code
+from edupulse.features.parts import fill_by_student
 from edupulse.features.scratch import count, drop, fill, index, tmp
 from edupulse.features.sqlfuncs import UNIT, grade_points, grade_units, int4, scan_order
 from edupulse.features.staging import ATT, GRD, INC, IV, big, grades_by_course, ivc, sid
@@ -248,7 +251,8 @@ def _as_of(conn: sa.Connection) -> None:
                 "inc_4w": span("inc", 0, WEEKS),
                 **{f"{m}_ytd": span(m, 0, "y") for m in YTD},
                 "failing": b.c.failing_0, "courses": b.c.courses_0}
-    fill(conn, ASOF, sa.select(b.c.iv, b.c.student_id, *figures.values(), b.c.first_day_0))
+    fill_by_student(conn, ASOF, sa.select(b.c.iv, b.c.student_id, *figures.values(),
+                                          b.c.first_day_0))
 
     b = _at_boundaries(conn, SCH, ("school",), {j: ("n",) for j in range(WEEKS + 1)})
     fill(conn, SCHA, sa.select(b.c.iv, b.c.school, *[
@@ -271,4 +275,4 @@ def _dense(conn: sa.Connection, target: sa.Table, source: sa.Table, keys: tuple[
         *[src.c[k] == ids.c[k] for k in keys], src.c.iv == IV.c.iv))
     part = [ids.c[k] for k in keys]
     q = sa.select(IV.c.iv, *part, *[_running(src.c[m], *part) for m in sums]).select_from(grid)
-    fill(conn, target, q)
+    fill_by_student(conn, target, q)

@@ -74,7 +74,8 @@ def _tune(conn: sa.Connection) -> None:
         conn.execute(sa.text("SELECT set_config(:s, :v, true)"), {"s": setting, "v": value})
 
 
-def _kind(conn: sa.Connection) -> str:
+def kind(conn: sa.Connection) -> str:
+    """How this transaction's scratch tables are made: "UNLOGGED" or "TEMPORARY"."""
     try:
         return str(conn.info[KIND])
     except KeyError:
@@ -103,7 +104,7 @@ def fill(conn: sa.Connection, table: sa.Table, select: sa.Select) -> None:
     if conn.dialect.name == "postgresql":
         cols = [sa.cast(c, table.c[n].type).label(n) for c, n in zip(sub.c, names, strict=True)]
         drop(conn, (table,))
-        conn.execute(_CreateAs(_kind(conn), table.name, sa.select(*cols)))
+        conn.execute(_CreateAs(kind(conn), table.name, sa.select(*cols)))
     else:
         cols = [c.label(n) for c, n in zip(sub.c, names, strict=True)]
         create(conn, (table,))
@@ -117,9 +118,9 @@ def drop(conn: sa.Connection, tables: tuple[sa.Table, ...]) -> None:
 
 def create(conn: sa.Connection, tables: tuple[sa.Table, ...]) -> None:
     drop(conn, tables)
-    kind = _kind(conn)
+    made = kind(conn)
     for t in tables:
-        conn.execute(sa.text(create_sql(t, kind, conn.dialect)))
+        conn.execute(sa.text(create_sql(t, made, conn.dialect)))
 
 
 def create_sql(t: sa.Table, kind: str, dialect: Any) -> str:

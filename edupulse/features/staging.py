@@ -13,14 +13,15 @@ The tables are scratch tables (edupulse.features.scratch), private to the transa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from edupulse.data import codes
 from edupulse.db.models import AttendanceRecord, DisciplineIncident, Grade
 from edupulse.features.alongside import SelectOf, alongside
-from edupulse.features.scratch import count, create, drop, fill, index, tmp
+from edupulse.features.parts import fill_by_student
+from edupulse.features.scratch import count, create, drop, fill, index, kind, tmp
 from edupulse.features.sqlfuncs import grade_points, grade_units, int4, scan_order, text_key
 from edupulse.features.timeline import Timeline
 
@@ -55,6 +56,16 @@ GRD = tmp("ep_grd", sid(), sa.Column("course_id", sa.String(50)), ivc(), big("n"
 SOURCES = (IV, CAL, ATT, INC, GRD)
 
 
+class Pass(NamedTuple):
+    """A staging pass: the table it fills and its SELECT given the calendar. `by_student`:
+    its rows depend only on each student's own rows, so that PostgreSQL may compute them by
+    student range in parallel workers (edupulse.features.parts: a window pass)."""
+
+    table: sa.Table
+    select_of: SelectOf
+    by_student: bool = False
+
+
 @dataclass(frozen=True)
 class StageCounts:
     """Rows each staging step produced, for progress messages and benchmarks."""
@@ -66,13 +77,13 @@ class StageCounts:
 
 def stage_sources(conn: sa.Connection, timeline: Timeline,
                   offsets: dict[int, tuple[int, ...]] | None = None, *,
-                  grades: tuple[sa.Table, SelectOf] | None = None) -> StageCounts:
+                  grades: Pass | None = None) -> StageCounts:
     """Fill the interval, calendar and aggregate tables for `timeline`. The calendar (day ->
-    interval, school year) is the ep_cal table on SQLite and an inline VALUES list on
-    PostgreSQL (a temporary table would keep the big scans out of parallel workers). `offsets`
-    maps the interval of each as-of date to its eight boundary offsets (o1..o7, oy). `grades`
-    is the grades pass: the table it fills and its SELECT given the calendar (default: ep_grd
-    by `grades_by_course`). On SQLite the attendance pass runs in a second process meanwhile
+    interval, school year) is the ep_cal table, or an inline VALUES list where the scratch
+    tables are PostgreSQL TEMPORARY tables (one of those would keep the big scans out of
+    parallel workers). `offsets` maps the interval of each as-of date to its eight boundary
+    offsets (o1..o7, oy). `grades` is the grades pass (default: ep_grd by
+    `grades_by_course`). On SQLite the attendance pass runs in a second process meanwhile
     (edupulse.features.alongside)."""
     drop(conn, SOURCES)
     create(conn, (IV,))
@@ -87,7 +98,7 @@ def stage_sources(conn: sa.Connection, timeline: Timeline,
     year = {i: sy for i, _, sy in timeline.intervals()}
     days = [dict(day=d, iv=i, sy=year[i]) for d, i in timeline.calendar()]
     index(conn, IV)
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and kind(conn) == "TEMPORARY":
         cal: Any = sa.values(*[sa.column(c.name, c.type) for c in CAL.c], name="ep_cal").data(
             [(r["day"], r["iv"], r["sy"]) for r in days])
     else:
@@ -95,10 +106,10 @@ def stage_sources(conn: sa.Connection, timeline: Timeline,
         conn.execute(sa.insert(CAL), days)
         index(conn, CAL)
         cal = CAL
-    table, select_of = grades or (GRD, _grades)
+    table, select_of, by_student = grades or Pass(GRD, _grades)
     with alongside(conn, ATT, _attendance, cal, (CAL, days)):
         incidents = _incidents(conn, cal)
-        fill(conn, table, select_of(conn, cal))
+        (fill_by_student if by_student else fill)(conn, table, select_of(conn, cal))
     index(conn, ATT, INC, table)
     return StageCounts(count(conn, ATT), incidents, count(conn, table))
 
