@@ -148,6 +148,7 @@ def load_directory(
                 raise _StrictAbort
             say("committing")
         committed = True
+        _analyze(engine, results, say)
     except _StrictAbort:
         say("--strict: invalid rows found, nothing loaded")
     shown_frame = (pd.concat(shown, ignore_index=True) if shown
@@ -157,6 +158,22 @@ def load_directory(
                               r.seconds) for r in results]
     return LoadReport(directory, tuple(results), committed, strict,
                       rejects.path if rejects.written else None, shown_frame)
+
+
+def _analyze(engine: Engine, results: list[FileResult], say: Callable[[str], None]) -> None:
+    """PostgreSQL: fresh planner statistics for the tables this load wrote, after the commit.
+    Autovacuum gathers them in time where it runs (not everywhere: some servers turn it off),
+    and the feature build that usually follows a load should not plan its scans of millions
+    of new rows from no statistics at all."""
+    if engine.dialect.name != "postgresql":
+        return
+    tables = [SCHEMAS[r.name].table for r in results if r.new or r.updated]
+    if not tables:
+        return
+    say(f"updating planner statistics of {', '.join(tables)}")
+    with engine.begin() as conn:
+        for table in tables:
+            conn.exec_driver_sql(f"ANALYZE {table}")
 
 
 def default_rejects_path(home: Path, directory: Path) -> Path:

@@ -83,7 +83,7 @@ def stage_sources(conn: sa.Connection, timeline: Timeline,
     tables are PostgreSQL TEMPORARY tables (one of those would keep the big scans out of
     parallel workers). `offsets` maps the interval of each as-of date to its eight boundary
     offsets (o1..o7, oy). `grades` is the grades pass (default: ep_grd by
-    `grades_by_course`). On SQLite the attendance pass runs in a second process meanwhile
+    `_grades`). On SQLite the attendance pass runs in a second process meanwhile
     (edupulse.features.alongside)."""
     drop(conn, SOURCES)
     create(conn, (IV,))
@@ -154,23 +154,16 @@ def _incidents(conn: sa.Connection, cal: Any) -> int:
     return count(conn, INC)
 
 
-def grades_by_course(cal: Any) -> sa.Select:
-    """Graded assignments, their points and their values (grade units) per (student, course,
-    school year, interval); grades without a value are not counted. Grouped in the order the
-    running sums per course and school year need, so that one sort serves both."""
+def _grades(conn: sa.Connection, cal: Any) -> sa.Select:
+    """The rows of ep_grd (for the labels): graded assignments, their points and their values
+    (grade units) per (student, course, interval); grades without a value are not counted."""
     course = text_key(GR.c.course_id)
     return (
-        sa.select(GR.c.student_id, course.label("course_id"), cal.c.sy, cal.c.iv,
+        sa.select(GR.c.student_id, course.label("course_id"), cal.c.iv,
                   int4(sa.func.count()).label("n"),
                   int4(sa.func.sum(grade_points(GR.c.grade_value))).label("pts"),
                   int4(sa.func.sum(grade_units(GR.c.grade_value))).label("units"))
         .select_from(GR.join(cal, scan_order(GR.c.submission_date) == cal.c.day))
         .where(GR.c.grade_value.is_not(None), GR.c.student_id.is_not(None))
-        .group_by(GR.c.student_id, course, cal.c.sy, cal.c.iv)
+        .group_by(GR.c.student_id, course, cal.c.iv)
     )
-
-
-def _grades(conn: sa.Connection, cal: Any) -> sa.Select:
-    """The rows of ep_grd (for the labels)."""
-    g = grades_by_course(cal).subquery("g")
-    return sa.select(g.c.student_id, g.c.course_id, g.c.iv, g.c.n, g.c.pts, g.c.units)
