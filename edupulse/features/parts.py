@@ -2,8 +2,9 @@
 
 PostgreSQL 15 never runs a window function in a parallel worker (the planner makes no partial
 paths above a WindowAgg, so a UNION ALL of student ranges does not help either), and the
-feature build's window passes -- the running sums with their LAG reads (ep_asof) and the
-per-course running state (ep_gst) -- each ran on one core while the other idled. Their rows
+feature build's window passes -- the running sums with their LAG reads (ep_asof), the
+per-course running state (ep_gst), and the labels' running sums -- each ran on one core while
+the other idled. Their rows
 depend only on the student's own rows, so a student range can be computed on its own.
 `fill_by_student` puts the pass's SELECT, for one range given as arguments, into a PL/pgSQL
 function in the transaction's scratch schema, and fills the table with
@@ -11,12 +12,13 @@ function in the transaction's scratch schema, and fills the table with
     CREATE UNLOGGED TABLE t AS SELECT r.* FROM ep_parts p, LATERAL ep_fn_t(p.lo, p.hi) r
 
 ep_parts holds one row (one range) per page, so the parallel sequential scan hands each range
-to a different process: the leader and its workers run one range each, side by side. The
+to a different process: the leader and its workers run one range each, side by side (as many
+ranges as max_parallel_workers_per_gather, at least 2). The
 function is STABLE and PARALLEL SAFE (it only reads, in the caller's snapshot and transaction,
 so it sees the scratch tables); a function, not a subquery, because the planner would inline a
 subquery and plan its window serially again. Where no worker is free the leader runs every
-range itself: the same rows, one core. On the 10,000-student benchmark ep_asof took about
-60 % of its serial time and ep_gst about 80 % (see docs/features.md).
+range itself: the same rows, one core. On the 10,000-student benchmark (2 cores) ep_asof took
+about 60 % of its serial time and ep_gst about 70 % (see docs/features.md).
 
 Where this cannot run -- SQLite, TEMPORARY scratch tables (which workers cannot read), no
 PL/pgSQL -- the table is filled in one statement as before (`scratch.fill`).
@@ -26,10 +28,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from edupulse.db.models import Student
 from edupulse.features.scratch import drop, fill, kind
 
-S = Student.__table__
 PARTS_TABLE = "ep_parts"
 QUOTE = "$ep_part$"  # dollar quote of the function body
 
