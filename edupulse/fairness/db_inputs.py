@@ -75,7 +75,10 @@ def read_predictions(conn: sa.Connection, as_of: dt.date, model_version: str | N
                   *(s.c[a] for a in attributes))
         .join(s, s.c.id == p.c.student_id)
         .where(when, p.c.model_version == version)
-        .order_by(p.c.student_id, p.c.created_at, p.c.id)
+        # in the students' district_id order, not their database UUIDs' (new at every load):
+        # the audit's bootstrap draws rows by position, so the same data loaded twice must
+        # come in the same order to give the same intervals and verdicts
+        .order_by(s.c.district_id, p.c.created_at, p.c.id)
     ).all()
     frame = pd.DataFrame([(str(r[0]), r[1], district_of(r[2]), *r[3:]) for r in rows],
                          columns=["student_id", "score", DISTRICT, *attributes])

@@ -41,6 +41,17 @@ def test_predictions_join_labels_and_attributes(engine: sa.Engine) -> None:
     assert dict(listed.scored.source.details)["as_of"] == AS_OF.isoformat()
 
 
+def test_rows_come_in_the_students_district_id_order(engine: sa.Engine) -> None:
+    """Not in UUID order: UUIDs are new at every load, and the bootstrap draws rows by
+    position (two demo runs of the same data gave different intervals and a flipped verdict)."""
+    students = populate(engine, n=30)
+    with engine.connect() as conn:
+        frame, _ = read_predictions(conn, AS_OF)
+    by_sis = sorted(students, key=lambda s: s["district_id"])
+    assert list(frame["student_id"]) == [str(s["id"]) for s in by_sis]
+    assert [str(s["id"]) for s in by_sis] != sorted(str(s["id"]) for s in students)
+
+
 def test_no_name_contact_or_sis_id_is_read(engine: sa.Engine) -> None:
     students = populate(engine, n=6)
     with engine.connect() as conn:
