@@ -4,8 +4,8 @@ PostgreSQL 15 never runs a window function in a parallel worker (the planner mak
 paths above a WindowAgg, so a UNION ALL of student ranges does not help either), and the
 feature build's window passes -- the running sums with their LAG reads (ep_asof), the
 per-course running state (ep_gst), and the labels' running sums -- each ran on one core while
-the other idled. Their rows
-depend only on the student's own rows, so a student range can be computed on its own.
+the other idled. Their rows depend only on the student's own rows, so a student range can be
+computed on its own.
 `fill_by_student` puts the pass's SELECT, for one range given as arguments, into a PL/pgSQL
 function in the transaction's scratch schema, and fills the table with
 
@@ -13,12 +13,12 @@ function in the transaction's scratch schema, and fills the table with
 
 ep_parts holds one row (one range) per page, so the parallel sequential scan hands each range
 to a different process: the leader and its workers run one range each, side by side (as many
-ranges as max_parallel_workers_per_gather, at least 2). The
-function is STABLE and PARALLEL SAFE (it only reads, in the caller's snapshot and transaction,
-so it sees the scratch tables); a function, not a subquery, because the planner would inline a
-subquery and plan its window serially again. Where no worker is free the leader runs every
-range itself: the same rows, one core. On the 10,000-student benchmark (2 cores) ep_asof took
-about 60 % of its serial time and ep_gst about 70 % (see docs/features.md).
+ranges as max_parallel_workers_per_gather, at least 2). The function is STABLE and PARALLEL
+SAFE (it only reads, in the caller's snapshot and transaction, so it sees the scratch tables);
+a function, not a subquery, because the planner would inline a subquery and plan its window
+serially again. Where no worker is free the leader runs every range itself: the same rows, one
+core. On the 10,000-student benchmark (2 cores) ep_asof took about 60 % of its serial time and
+ep_gst about 70 % (see docs/features.md).
 
 Where this cannot run -- SQLite, TEMPORARY scratch tables (which workers cannot read), no
 PL/pgSQL -- the table is filled in one statement as before (`scratch.fill`).
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from edupulse.features.scratch import drop, fill, kind
+from edupulse.features.scratch import drop, fill, kind, typed
 
 PARTS_TABLE = "ep_parts"
 QUOTE = "$ep_part$"  # dollar quote of the function body
@@ -45,6 +45,7 @@ def fill_by_student(conn: sa.Connection, table: sa.Table, select: sa.Select) -> 
     conn.exec_driver_sql(statement)
     conn.exec_driver_sql(f"DROP TABLE {PARTS_TABLE}")
     conn.exec_driver_sql(f"DROP FUNCTION {_function(table)}(uuid, uuid)")
+    conn.exec_driver_sql(f"DROP TYPE {_rowtype(table)}")
 
 
 def prepare(conn: sa.Connection, table: sa.Table, select: sa.Select) -> str | None:
@@ -57,7 +58,7 @@ def prepare(conn: sa.Connection, table: sa.Table, select: sa.Select) -> str | No
     ranges = student_ranges(conn, max(workers, 2)) if workers else []
     if len(ranges) < 2:
         return None
-    rowtype, fn = f"{table.name}_row", _function(table)
+    rowtype, fn = _rowtype(table), _function(table)
     drop(conn, (table,))
     conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn}(uuid, uuid)")
     conn.exec_driver_sql(f"DROP TYPE IF EXISTS {rowtype}")
@@ -73,6 +74,10 @@ def prepare(conn: sa.Connection, table: sa.Table, select: sa.Select) -> str | No
 
 def _function(table: sa.Table) -> str:
     return f"ep_fn_{table.name}"
+
+
+def _rowtype(table: sa.Table) -> str:
+    return f"{table.name}_row"
 
 
 def student_ranges(conn: sa.Connection, parts: int) -> list[tuple[str | None, str | None]]:
@@ -103,13 +108,12 @@ def _body(conn: sa.Connection, table: sa.Table, select: sa.Select) -> str:
     first call in each process with the range's bounds known, so the range reaches the
     student scans below the windows (the planner pushes a condition on the partitioning
     column through them)."""
-    sub = select.subquery("q")
-    cols = [sa.cast(c, table.c[n].type).label(n)
-            for c, n in zip(sub.c, table.c.keys(), strict=True)]
+    q = select.subquery("q")
     lo, hi = sa.literal_column("ep_lo"), sa.literal_column("ep_hi")
-    ranged = sa.select(*cols).where(sa.or_(lo.is_(None), sub.c.student_id >= lo),
-                                    sa.or_(hi.is_(None), sub.c.student_id < hi))
-    sql = str(ranged.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    ranged = sa.select(q).where(sa.or_(lo.is_(None), q.c.student_id >= lo),
+                                sa.or_(hi.is_(None), q.c.student_id < hi))
+    sql = str(typed(table, ranged).compile(dialect=conn.dialect,
+                                           compile_kwargs={"literal_binds": True}))
     if QUOTE in sql:
         raise ValueError(f"{table.name}: the SELECT contains the quote {QUOTE}")
     return sql

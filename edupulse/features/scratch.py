@@ -99,16 +99,23 @@ def fill(conn: sa.Connection, table: sa.Table, select: sa.Select) -> None:
     CREATE TABLE ... AS, which may scan and aggregate in parallel workers (an INSERT ... SELECT
     never does), with each column cast to the table's type. SQLite: create, then
     INSERT ... SELECT (a CAST to DATE would turn ISO text into a number there)."""
-    sub = select.subquery()
-    names = list(table.c.keys())
     if conn.dialect.name == "postgresql":
-        cols = [sa.cast(c, table.c[n].type).label(n) for c, n in zip(sub.c, names, strict=True)]
         drop(conn, (table,))
-        conn.execute(_CreateAs(kind(conn), table.name, sa.select(*cols)))
+        conn.execute(_CreateAs(kind(conn), table.name, typed(table, select)))
     else:
+        sub = select.subquery()
+        names = list(table.c.keys())
         cols = [c.label(n) for c, n in zip(sub.c, names, strict=True)]
         create(conn, (table,))
         conn.execute(sa.insert(table).from_select(names, sa.select(*cols)))
+
+
+def typed(table: sa.Table, select: sa.Select) -> sa.Select:
+    """`select` with each column cast to the type of `table`'s column in its place and named
+    after it (PostgreSQL: what CREATE TABLE ... AS makes the table of)."""
+    sub = select.subquery()
+    return sa.select(*[sa.cast(c, table.c[n].type).label(n)
+                       for c, n in zip(sub.c, table.c.keys(), strict=True)])
 
 
 def drop(conn: sa.Connection, tables: tuple[sa.Table, ...]) -> None:

@@ -82,9 +82,8 @@ def stage_sources(conn: sa.Connection, timeline: Timeline,
     interval, school year) is the ep_cal table, or an inline VALUES list where the scratch
     tables are PostgreSQL TEMPORARY tables (one of those would keep the big scans out of
     parallel workers). `offsets` maps the interval of each as-of date to its eight boundary
-    offsets (o1..o7, oy). `grades` is the grades pass (default: ep_grd by
-    `_grades`). On SQLite the attendance pass runs in a second process meanwhile
-    (edupulse.features.alongside)."""
+    offsets (o1..o7, oy). `grades` is the grades pass (default: ep_grd by `_grades`). On SQLite
+    the attendance pass runs in a second process meanwhile (edupulse.features.alongside)."""
     drop(conn, SOURCES)
     create(conn, (IV,))
     offsets = offsets or {}
