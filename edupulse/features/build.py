@@ -20,7 +20,14 @@ from edupulse.db.models import StudentFeature
 from edupulse.features import running, staging
 from edupulse.features.cohort import check_exit_metadata
 from edupulse.features.progress import steps
-from edupulse.features.scratch import drop, fill, scratch_space, tmp
+from edupulse.features.scratch import (
+    create_json_types,
+    drop,
+    drop_types,
+    fill,
+    scratch_space,
+    tmp,
+)
 from edupulse.features.timeline import feature_timeline, normalise_dates
 from edupulse.features.vector import cohort_sizes, feature_select, window_select, windows_table
 
@@ -73,6 +80,7 @@ def build_features(
         tick(f"writing the features of {len(dates)} as-of date(s)")
         fill(conn, windows_table(), window_select())
         rows = feature_select()
+        types = create_json_types(conn, rows)
         if kind == "UNLOGGED":  # computed by parallel workers first (an INSERT never is)
             fill(conn, ROWS, rows)
             rows = sa.select(*[ROWS.c[c] for c in INSERT_COLUMNS])
@@ -83,6 +91,7 @@ def build_features(
         # On failure the rollback drops PostgreSQL's scratch tables; SQLite's are dropped by
         # the next build on the same connection.
         drop(conn, (*staging.SOURCES, *running.FEATURE_TABLES, windows_table(), ROWS))
+        drop_types(conn, types)
     return FeatureBuildReport(tuple(written), staged, time.perf_counter() - started,
                               engine.dialect.name)
 

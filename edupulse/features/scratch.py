@@ -18,8 +18,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
+
+from edupulse.features.sqlfuncs import json_doc, json_types
 
 md = sa.MetaData()
 KIND = "edupulse_scratch_kind"  # conn.info key: how this transaction's scratch tables are made
@@ -149,6 +152,27 @@ def index(conn: sa.Connection, *tables: sa.Table) -> None:
 def index_sql(t: sa.Table) -> tuple[str, str]:
     return (f"CREATE INDEX ix_{t.name} ON {t.name} ({', '.join(t.info['key'])})",
             f"ANALYZE {t.name}")
+
+
+def create_json_types(conn: sa.Connection, statement: sa.Select) -> tuple[str, ...]:
+    """PostgreSQL: make the row types that the `json_doc` documents in `statement` are built
+    from, in the scratch schema (pg_temp for TEMPORARY scratch tables: type names are looked
+    up there first); returns their names, for `drop_types`. Nothing on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return ()
+    schema = "pg_temp." if kind(conn) == "TEMPORARY" else ""
+    made: list[str] = []
+    for element in visitors.iterate(statement):
+        if isinstance(element, json_doc):
+            for name, fields in json_types(element):
+                conn.exec_driver_sql(f"CREATE TYPE {schema}{name} AS ({fields})")
+                made.append(name)
+    return tuple(made)
+
+
+def drop_types(conn: sa.Connection, names: tuple[str, ...]) -> None:
+    for name in reversed(names):
+        conn.exec_driver_sql(f"DROP TYPE {name}")
 
 
 def count(conn: sa.Connection, t: sa.Table) -> int:

@@ -152,7 +152,7 @@ def feature_select() -> sa.Select:
         "trends": [_slope(att), _slope(gpa), _slope(inc)],
         "metadata": {"weeks_of_data": w.c.weeks_of_data, "data_quality": quality},
         "extra": extra,
-    })
+    }, name="ep_fv")
     return sa.select(
         w.c.student_id,
         w.c.feature_date,
