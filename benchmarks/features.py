@@ -14,7 +14,8 @@
    process; on SQLite also its side-query process, edupulse.features.alongside) and CPU
    seconds (its side process included) -- on PostgreSQL also the leader backend's CPU seconds
    and those of every process on the machine (parallel workers are processes of their own),
-   from /proc.
+   from /proc; and the build's slowest statements (`statement_times`), with the cores busy on
+   the machine while each ran.
    --repeat N builds (default 3), each from the same state; the fastest counts, since wall time
    depends on what else the machine does (its disk cache above all).
 4. DuckDB computes the same feature rows (same definitions, JSON vector included) from the same
@@ -140,6 +141,9 @@ def child(url: str) -> None:
             cur.close()
         with engine.connect():
             pass
+    from statement_times import slowest, watch
+
+    timings = watch(engine, _machine_cpu)
     server0, machine0 = _proc_cpu(pids), _machine_cpu()
     t = time.perf_counter()
     report = build_features(engine, FRIDAYS, progress=False)
@@ -148,7 +152,8 @@ def child(url: str) -> None:
     print(json.dumps({"wall": wall, "rows": report.total_rows, "peak_mb": _peak_mb(),
                       "side_peak_mb": side_mb,
                       "server_cpu": _proc_cpu(pids) - server0 if pids else None,
-                      "machine_cpu": _machine_cpu() - machine0}))
+                      "machine_cpu": _machine_cpu() - machine0,
+                      "statements": slowest(timings)}))
 
 
 def _peak_mb() -> float:
@@ -475,6 +480,9 @@ def main() -> None:
         print(f"  peak memory of the EduPulse process: {f['peak_mb']:.0f} MB{side} (target "
               f"< 2048 MB: {'met' if peak < 2048 else 'MISSED'})")
         print(f"  largest difference from DuckDB's features: {worst:.2e}")
+        print("  slowest statements of the fastest build (wall, cores busy on the machine):")
+        for line in f["statements"]:  # type: ignore[attr-defined]
+            print(f"    {line}")
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
