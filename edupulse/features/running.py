@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from edupulse.db.models import Grade, Student
 from edupulse.features.cohort import school_code
 from edupulse.features.parts import fill_by_student
-from edupulse.features.scratch import count, drop, fill, index, tmp
+from edupulse.features.scratch import drop, fill, index, tmp
 from edupulse.features.sqlfuncs import (
     UNIT,
     grade_points,
@@ -70,9 +70,9 @@ def _running(col: Any, *partition: Any, order: Any = IV.c.iv) -> Any:
         partition_by=list(partition), order_by=order, rows=(None, 0))
 
 
-def build_feature_sums(conn: sa.Connection) -> int:
+def build_feature_sums(conn: sa.Connection) -> None:
     """ep_stu (SQLite only), ep_sch, then ep_asof / ep_scha (ep_gst is staged:
-    `course_changes`); returns the ep_asof row count."""
+    `course_changes`)."""
     drop(conn, FEATURE_SUMS)
     _schools(conn)
     index(conn, SCH)
@@ -81,7 +81,6 @@ def build_feature_sums(conn: sa.Connection) -> int:
         index(conn, STU)
     _as_of(conn)
     index(conn, SCHA)  # ep_asof is only ever scanned whole: no index, no statistics needed
-    return count(conn, ASOF)
 
 
 def course_changes(conn: sa.Connection, cal: Any, *, years: Sequence[int]) -> sa.Select:

@@ -47,7 +47,7 @@ def json_types(element: json_doc) -> list[tuple[str, str]]:
 
     def walk(node: Any, name: str) -> str:
         if isinstance(node, dict):
-            fields = ", ".join(f"{_key(k)} {walk(v, f'{name}_{k}')}" for k, v in node.items())
+            fields = ", ".join(f"{k} {walk(v, _nested(name, k))}" for k, v in node.items())
             made.append((name, fields))
             return name
         if isinstance(node, list | tuple):
@@ -59,6 +59,11 @@ def json_types(element: json_doc) -> list[tuple[str, str]]:
 
     walk(element.doc, element.name)
     return made
+
+
+def _nested(name: str, key: str) -> str:
+    """The type of the object under `key` in the object of type `name`."""
+    return f"{name}_{_key(key)}"
 
 
 def _scalar(value: Any) -> str:
@@ -126,7 +131,7 @@ def _json_doc_pg(element: json_doc, compiler: Any, **kw: Any) -> str:
 
     def walk(node: Any, name: str) -> str:
         if isinstance(node, dict):
-            fields = ", ".join(walk(v, f"{name}_{k}") for k, v in node.items())
+            fields = ", ".join(walk(v, _nested(name, k)) for k, v in node.items())
             return f"CAST(ROW({fields}) AS {name})"
         if isinstance(node, list | tuple):
             return f"ARRAY[{', '.join(walk(v, name) for v in node)}]"
